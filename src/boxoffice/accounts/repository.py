@@ -1,0 +1,117 @@
+"""SQL for users and login sessions."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.core.db import rows_affected, utcnow, violates_unique
+from boxoffice.core.errors import EmailTaken
+from boxoffice.models import AuthSession, User
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.scalars(select(User).where(User.email == email))
+    return result.one_or_none()
+
+
+async def user_by_id(session: AsyncSession, user_id: UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def save_user(session: AsyncSession, user: User) -> User:
+    """Insert or update a user; a taken email (even when two requests race for it) is EmailTaken."""
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        if violates_unique(error, "uq_user_account_email", "user_account.email"):
+            raise EmailTaken(f"An account with email {user.email} already exists.") from error
+        raise
+    return user
+
+
+async def active_user_in_session(session: AsyncSession, user_id: UUID, session_id: UUID) -> User | None:
+    """The user behind an access token, if the account is active and the session alive."""
+    result = await session.scalars(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id == session_id,
+            User.id == user_id,
+            AuthSession.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    return result.one_or_none()
+
+
+async def open_session(
+    session: AsyncSession,
+    *,
+    user_id: UUID,
+    refresh_jti: str,
+    expires_at: datetime,
+    user_agent: str | None,
+    ip_address: str | None,
+) -> AuthSession:
+    auth_session = AuthSession(
+        user_id=user_id,
+        refresh_jti=refresh_jti,
+        expires_at=expires_at,
+        user_agent=user_agent,
+        ip_address=ip_address,
+    )
+    session.add(auth_session)
+    await session.flush()
+    return auth_session
+
+
+async def session_by_id(session: AsyncSession, session_id: UUID) -> AuthSession | None:
+    return await session.get(AuthSession, session_id)
+
+
+async def rotate_refresh(
+    session: AsyncSession,
+    *,
+    session_id: UUID,
+    spent_jti: str,
+    new_jti: str,
+    expires_at: datetime,
+) -> bool:
+    """Swap the session's live refresh token for a new one, if ``spent_jti`` is still the live one.
+
+    One conditional statement: of two requests presenting the same token, exactly one wins.
+    """
+    result = await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.refresh_jti == spent_jti,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+        )
+        .values(refresh_jti=new_jti, refreshed_at=utcnow(), expires_at=expires_at)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_affected(result) == 1
+
+
+async def revoke_session(session: AsyncSession, session_id: UUID) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def revoke_user_sessions(session: AsyncSession, user_id: UUID, *, keep: UUID | None = None) -> None:
+    """End every live session of a user, except ``keep`` (the caller's own) when given."""
+    statement = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
+    await session.execute(statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False))

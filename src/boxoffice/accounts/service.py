@@ -1,0 +1,160 @@
+"""Account rules: who may register, log in, refresh, log out and change what."""
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.accounts import repository
+from boxoffice.accounts.schemas import RegisterRequest, TokenPair, UserUpdate
+from boxoffice.core.db import utcnow
+from boxoffice.core.deps import ClientInfo, Principal
+from boxoffice.core.errors import (
+    AccountDisabled,
+    EmailTaken,
+    InvalidCredentials,
+    RuleViolation,
+    TokenInvalid,
+    TokenReused,
+    WrongCurrentPassword,
+)
+from boxoffice.core.security import Passwords, Tokens, TokenType
+from boxoffice.models import Role, User
+
+
+async def register(session: AsyncSession, passwords: Passwords, data: RegisterRequest) -> User:
+    return await create_user(
+        session,
+        passwords,
+        email=data.email,
+        password=data.password,
+        full_name=data.full_name,
+        role=Role(data.role),
+    )
+
+
+async def create_user(
+    session: AsyncSession,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role,
+) -> User:
+    """Create an account of any role; the callers decide which roles they may hand out."""
+    if await repository.user_by_email(session, email) is not None:
+        raise EmailTaken(f"An account with email {email} already exists.")
+    user = User(
+        email=email,
+        password_hash=await passwords.hash(password),
+        full_name=full_name,
+        role=role,
+        is_active=True,
+    )
+    return await repository.save_user(session, user)
+
+
+async def login(
+    session: AsyncSession,
+    passwords: Passwords,
+    tokens: Tokens,
+    *,
+    email: str,
+    password: str,
+    client: ClientInfo,
+) -> TokenPair:
+    user = await repository.user_by_email(session, email)
+    # Always verify a hash, even for an unknown email, so both failures take the same time.
+    if not await passwords.verify(password, user.password_hash if user else None):
+        raise InvalidCredentials("The email or password is wrong.")
+    assert user is not None
+    if not user.is_active:
+        raise AccountDisabled("This account has been disabled.")
+    user.last_login_at = utcnow()
+    return await _open_session(session, tokens, user.id, client)
+
+
+async def _open_session(
+    session: AsyncSession, tokens: Tokens, user_id: UUID, client: ClientInfo
+) -> TokenPair:
+    auth_session = await repository.open_session(
+        session,
+        user_id=user_id,
+        refresh_jti="",
+        expires_at=utcnow() + tokens.ttl(TokenType.REFRESH),
+        user_agent=client.user_agent,
+        ip_address=client.ip,
+    )
+    refresh = tokens.issue(user_id, auth_session.id, TokenType.REFRESH)
+    auth_session.refresh_jti = refresh.claims.jti
+    await session.flush()
+    return _token_pair(tokens, user_id, auth_session.id, refresh.token)
+
+
+def _token_pair(tokens: Tokens, user_id: UUID, session_id: UUID, refresh_token: str) -> TokenPair:
+    access = tokens.issue(user_id, session_id, TokenType.ACCESS)
+    return TokenPair(
+        access_token=access.token,
+        refresh_token=refresh_token,
+        expires_in=int(tokens.ttl(TokenType.ACCESS).total_seconds()),
+    )
+
+
+async def refresh(session: AsyncSession, tokens: Tokens, refresh_token: str) -> TokenPair:
+    """Trade a refresh token for a new pair. A spent one ends its whole session (reuse detection)."""
+    claims = tokens.decode(refresh_token, TokenType.REFRESH)
+    if claims is None:
+        raise TokenInvalid("The refresh token is invalid or has expired.")
+    if await repository.active_user_in_session(session, claims.user_id, claims.session_id) is None:
+        raise TokenInvalid("This session has ended; log in again.")
+    new_refresh = tokens.issue(claims.user_id, claims.session_id, TokenType.REFRESH)
+    rotated = await repository.rotate_refresh(
+        session,
+        session_id=claims.session_id,
+        spent_jti=claims.jti,
+        new_jti=new_refresh.claims.jti,
+        expires_at=new_refresh.claims.expires_at,
+    )
+    if not rotated:
+        # A genuine token of a live session that is no longer its live one: it was spent before.
+        # Whoever holds it (the user or a thief) cannot tell which copy is legitimate, so end it all.
+        await repository.revoke_session(session, claims.session_id)
+        raise TokenReused("This refresh token was already used; the session has been ended.")
+    return _token_pair(tokens, claims.user_id, claims.session_id, new_refresh.token)
+
+
+async def logout(
+    session: AsyncSession, tokens: Tokens, principal: Principal, refresh_token: str | None
+) -> None:
+    """End the caller's session, and the one a given refresh token belongs to if it is theirs."""
+    await repository.revoke_session(session, principal.session_id)
+    if refresh_token is None:
+        return
+    claims = tokens.decode(refresh_token, TokenType.REFRESH)
+    if claims is not None and claims.user_id == principal.user.id:
+        await repository.revoke_session(session, claims.session_id)
+
+
+async def update_profile(
+    session: AsyncSession, passwords: Passwords, principal: Principal, data: UserUpdate
+) -> User:
+    user = principal.user
+    if data.email is not None or data.password is not None:
+        if data.current_password is None:
+            raise RuleViolation(
+                ["body", "current_password"],
+                "current_password is required to change email or password",
+                "missing",
+            )
+        if not await passwords.verify(data.current_password, user.password_hash):
+            raise WrongCurrentPassword("The current password is wrong.")
+    if data.full_name is not None:
+        user.full_name = data.full_name
+    if data.email is not None and data.email != user.email:
+        if await repository.user_by_email(session, data.email) is not None:
+            raise EmailTaken(f"An account with email {data.email} already exists.")
+        user.email = data.email
+    if data.password is not None:
+        user.password_hash = await passwords.hash(data.password)
+        await repository.revoke_user_sessions(session, user.id, keep=principal.session_id)
+    return await repository.save_user(session, user)

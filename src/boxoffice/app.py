@@ -1,0 +1,75 @@
+"""The application factory: routers, middleware, error handlers, lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from boxoffice import __version__
+from boxoffice.accounts.router import auth_router, users_router
+from boxoffice.core import health
+from boxoffice.core.config import Settings
+from boxoffice.core.db import create_database
+from boxoffice.core.errors import install_error_handlers
+from boxoffice.core.observability import RequestContextMiddleware, configure_logging
+from boxoffice.core.security import Passwords, Tokens
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Organizers publish events with ticket types and capacity; people book tickets, change or cancel them,
+and are told by email. Capacity is enforced by the database: a ticket that does not exist is never sold.
+
+Every error is `application/problem+json` with a stable `code`. Authenticate with
+`POST /api/v1/auth/login` (or the **Authorize** button) and send `Authorization: Bearer <token>`.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Registration, login, token refresh and logout."},
+    {"name": "users", "description": "The caller's own account."},
+    {"name": "operations", "description": "Health, readiness and metrics for operators."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+    database = create_database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="boxoffice",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.passwords = Passwords(settings)
+    app.state.tokens = Tokens(settings)
+
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)  # added last, so it wraps everything
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    app.include_router(api)
+    app.include_router(health.router)
+    return app

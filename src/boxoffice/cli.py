@@ -1,0 +1,113 @@
+"""The ``boxoffice`` command."""
+
+import asyncio
+import json
+import os
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from boxoffice.core.config import Settings
+
+app = typer.Typer(
+    name="boxoffice",
+    help="boxoffice: an event-booking service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _settings() -> Settings:
+    """Settings from the environment, or a clear message and exit code 2."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"]) or "settings"
+            typer.secho(f"configuration error: {field}: {problem['msg']}", err=True, fg="red")
+        raise typer.Exit(code=2) from error
+
+
+def _migrate(settings: Settings) -> None:
+    from boxoffice.migrations import upgrade_to_head
+
+    upgrade_to_head(settings.database_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every pending database migration."""
+    settings = _settings()
+    _migrate(settings)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    no_migrate: Annotated[
+        bool, typer.Option("--no-migrate", help="Do not apply pending migrations first")
+    ] = False,
+) -> None:
+    """Run the HTTP API (and, unless BOXOFFICE_RUN_WORKER=false, the email worker)."""
+    settings = _settings()
+    # Resolve the signing key before any worker process starts, so they all share one.
+    _ = settings.signing_key
+    if not no_migrate:
+        _migrate(settings)
+    base = f"http://{'localhost' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
+    typer.echo(f"boxoffice API on {base}/api/v1 — docs at {base}/docs and {base}/redoc")
+    uvicorn.run(
+        "boxoffice.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The password (else BOXOFFICE_ADMIN_PASSWORD, else a prompt)"),
+    ] = None,
+    full_name: Annotated[str, typer.Option(help="The admin's name")] = "Administrator",
+) -> None:
+    """Create an admin account. Refuses, changing nothing, if the email is taken."""
+    from boxoffice.accounts.admin_setup import AdminSetupError, create_admin_account
+
+    settings = _settings()
+    password = password or os.environ.get("BOXOFFICE_ADMIN_PASSWORD")
+    if not password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user_id = asyncio.run(create_admin_account(settings, email, password, full_name))
+    except AdminSetupError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(code=1) from error
+    typer.echo(f"admin {email} created (id {user_id})")
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document as JSON."""
+    from boxoffice.app import create_app
+
+    document = create_app(_settings()).openapi()
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,99 @@
+"""Settings, read from the environment (prefix ``BOXOFFICE_``) and an optional ``.env`` file."""
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values that look like a key but are not one: refused in production.
+_PLACEHOLDER_KEYS = {"", "changeme", "change-me", "secret", "dev", "development", "insecure"}
+MIN_PRODUCTION_KEY_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # pretty in a terminal, JSON otherwise
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOXOFFICE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./boxoffice.db"
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path(".boxoffice-secret")
+
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    jwt_algorithm: str = "HS256"
+
+    # Argon2id cost. The defaults are the library's recommendation; tests lower them for speed.
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_parallelism: int = Field(default=4, ge=1)
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.AUTO
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_cors_origins(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("cors_origins"), str):
+            raw: str = data["cors_origins"]
+            data["cors_origins"] = [o.strip() for o in raw.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _require_real_key_in_production(self) -> Self:
+        if self.env is Environment.PRODUCTION:
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if key.lower() in _PLACEHOLDER_KEYS or len(key) < MIN_PRODUCTION_KEY_LENGTH:
+                raise ValueError(
+                    "BOXOFFICE_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_PRODUCTION_KEY_LENGTH} characters when BOXOFFICE_ENV=production "
+                    '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The JWT signing key: the configured one, else one generated once and kept on disk."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        return _load_or_create_key(self.secret_key_file)
+
+
+def _load_or_create_key(path: Path) -> str:
+    """Read the development key; create it exclusively so concurrent processes agree on one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as new_file:
+            path.chmod(0o600)
+            new_file.write(secrets.token_urlsafe(48) + "\n")
+    except FileExistsError:
+        pass
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it or set BOXOFFICE_SECRET_KEY")
+    return key

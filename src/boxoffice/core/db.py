@@ -1,0 +1,146 @@
+"""Engine, sessions and the column types every model shares.
+
+SQLite is the zero-configuration default. It runs in WAL mode with a busy timeout and foreign keys on,
+and write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue for the lock
+instead of failing half-way with "database is locked".
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from boxoffice.core.config import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_IMMEDIATE = "boxoffice_sqlite_immediate"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored in UTC on every backend and always returned aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; attach a time zone first")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Database:
+    """The engine plus two session factories: one for reads, one for writes.
+
+    On PostgreSQL the two are identical. On SQLite the writer's transactions begin IMMEDIATE.
+    """
+
+    engine: AsyncEngine
+    reader: async_sessionmaker[AsyncSession]
+    writer: async_sessionmaker[AsyncSession]
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction outside a request (CLI, worker): commit on success, else roll back."""
+        async with self.writer() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_database(settings: Settings) -> Database:
+    engine = _create_engine(settings)
+    writer_bind = engine.execution_options(**{_IMMEDIATE: True}) if settings.is_sqlite else engine
+    return Database(
+        engine=engine,
+        reader=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+        writer=async_sessionmaker(writer_bind, expire_on_commit=False, autoflush=False),
+    )
+
+
+def _create_engine(settings: Settings) -> AsyncEngine:
+    if not settings.is_sqlite:
+        return create_async_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=True,
+        )
+    engine = create_async_engine(
+        settings.database_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin (see _begin_sqlite_transaction).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def violates_unique(error: Exception, constraint: str, sqlite_columns: str) -> bool:
+    """Whether an IntegrityError comes from one particular unique constraint.
+
+    PostgreSQL names the constraint; SQLite names the columns (``table.column, ...``).
+    """
+    message = str(getattr(error, "orig", error))
+    return constraint in message or f"UNIQUE constraint failed: {sqlite_columns}" in message
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched: how conditional statements tell who won."""
+    return int(cast(CursorResult[Any], result).rowcount)

@@ -1,0 +1,137 @@
+"""Request-scoped dependencies, defined once as ``Annotated`` aliases."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.accounts import repository as accounts_repository
+from boxoffice.core.config import Settings
+from boxoffice.core.db import Database
+from boxoffice.core.errors import DomainError, Forbidden, NotAuthenticated
+from boxoffice.core.security import Passwords, Tokens, TokenType
+from boxoffice.models import Role, User
+
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+def _tokens(request: Request) -> Tokens:
+    tokens: Tokens = request.app.state.tokens
+    return tokens
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: the one place that commits.
+
+    It runs with ``scope="function"``, so the commit happens after the endpoint returns but before the
+    response is sent: a commit that fails reaches the client as an error, never as a false success.
+    """
+    database: Database = request.app.state.database
+    factory = database.reader if request.method in _READ_ONLY_METHODS else database.writer
+    async with factory() as session:
+        try:
+            yield session
+        except DomainError as error:
+            if error.keeps_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+PasswordsDep = Annotated[Passwords, Depends(_passwords)]
+TokensDep = Annotated[Tokens, Depends(_tokens)]
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/login",
+    auto_error=False,
+    description="Log in with your email as `username`; the access token is sent as a Bearer token.",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller and the login session the token belongs to."""
+
+    user: User
+    session_id: UUID
+
+
+async def _principal(
+    session: SessionDep,
+    tokens: TokensDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+) -> Principal:
+    if not token:
+        raise NotAuthenticated("Send an access token as 'Authorization: Bearer <token>'.")
+    claims = tokens.decode(token, TokenType.ACCESS)
+    if claims is None:
+        raise NotAuthenticated("The access token is invalid or has expired.")
+    user = await accounts_repository.active_user_in_session(session, claims.user_id, claims.session_id)
+    if user is None:
+        raise NotAuthenticated("This session has ended; log in again.")
+    return Principal(user=user, session_id=claims.session_id)
+
+
+async def _current_user(principal: Annotated[Principal, Depends(_principal)]) -> User:
+    return principal.user
+
+
+async def _organizer_user(user: Annotated[User, Depends(_current_user)]) -> User:
+    if user.role not in (Role.ORGANIZER, Role.ADMIN):
+        raise Forbidden("Only organizers and admins may do this.")
+    return user
+
+
+async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
+    if user.role is not Role.ADMIN:
+        raise Forbidden("Only admins may do this.")
+    return user
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+CurrentUser = Annotated[User, Depends(_current_user)]
+OrganizerUser = Annotated[User, Depends(_organizer_user)]
+AdminUser = Annotated[User, Depends(_admin_user)]
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who is on the other end of the request, for sessions and the audit trail."""
+
+    ip: str | None
+    user_agent: str | None
+    request_id: str
+
+
+def _client_info(request: Request) -> ClientInfo:
+    user_agent = request.headers.get("user-agent")
+    return ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=user_agent[:255] if user_agent else None,
+        request_id=str(request.scope.get("state", {}).get("request_id", "")),
+    )
+
+
+ClientDep = Annotated[ClientInfo, Depends(_client_info)]

@@ -1,0 +1,260 @@
+"""The one error model: domain exceptions, mapped once to RFC 9457 ``application/problem+json``.
+
+Services raise these; nothing above a repository sees a driver exception, and no service raises
+``HTTPException``. Each class carries the stable ``code`` of the API contract.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+    # Whether the unit of work commits before the error is answered (a spent session that must stay
+    # revoked, a failed login that must stay audited); the default throws every change away.
+    keeps_changes: ClassVar[bool] = False
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class NotAuthenticated(DomainError):
+    status, code, title = 401, "not_authenticated", "Not authenticated"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidCredentials(NotAuthenticated):
+    code, title = "invalid_credentials", "Invalid credentials"
+    keeps_changes = True
+
+
+class WrongCurrentPassword(DomainError):
+    status, code, title = 403, "invalid_credentials", "Wrong current password"
+
+
+class AccountDisabled(DomainError):
+    status, code, title = 403, "account_disabled", "Account disabled"
+    keeps_changes = True
+
+
+class TokenInvalid(NotAuthenticated):
+    code, title = "token_invalid", "Invalid token"
+
+
+class TokenReused(NotAuthenticated):
+    code, title = "token_reused", "Refresh token reused"
+    keeps_changes = True
+
+
+class ResetTokenInvalid(DomainError):
+    status, code, title = 400, "token_invalid", "Invalid or expired token"
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class EmailTaken(Conflict):
+    code, title = "email_taken", "Email already registered"
+
+
+class CannotModifySelf(Conflict):
+    code, title = "cannot_modify_self", "Cannot modify yourself"
+
+
+class InvalidTransition(Conflict):
+    code, title = "invalid_transition", "Invalid status transition"
+
+
+class CapacityBelowSold(Conflict):
+    code, title = "capacity_below_sold", "Capacity below tickets sold"
+
+
+class HasSales(Conflict):
+    code, title = "has_sales", "Ticket type has sales"
+
+
+class SoldOut(Conflict):
+    code, title = "sold_out", "Sold out"
+
+
+class AlreadyBooked(Conflict):
+    code, title = "already_booked", "Already booked"
+
+
+class AlreadyCancelled(Conflict):
+    code, title = "already_cancelled", "Already cancelled"
+
+
+class EventNotBookable(Conflict):
+    code, title = "event_not_bookable", "Event not bookable"
+
+
+class EventStarted(Conflict):
+    code, title = "event_started", "Event already started"
+
+
+class IdempotencyInProgress(Conflict):
+    code, title = "idempotency_in_progress", "Request with this key in progress"
+
+
+class IdempotencyKeyMismatch(DomainError):
+    status, code, title = (
+        422,
+        "idempotency_key_mismatch",
+        "Idempotency key reused with another body",
+    )
+
+
+class RuleViolation(DomainError):
+    """A well-formed request that breaks a business rule tied to one field (422)."""
+
+    status, code, title = 422, "validation_error", "Validation error"
+
+    def __init__(self, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> None:
+        super().__init__(msg, errors=[{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+class RateLimited(DomainError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail or f"Too many requests; retry in {retry_after} s.")
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, as every error of this API is answered."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Sold out",
+                    "status": 409,
+                    "detail": "Only 2 tickets of 'General admission' are left.",
+                    "code": "sold_out",
+                }
+            ]
+        },
+    )
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable snake_case identifier that clients switch on")
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry that documents a route's problem answers in OpenAPI."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {}},
+        }
+        for status in statuses
+    }
+
+
+_HTTP_STATUS_CODES = {
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def clean_validation_errors(errors: Iterable[Any]) -> list[dict[str, Any]]:
+    """Keep what a client needs (loc, msg, type); drop echoed input, which may be huge or secret."""
+    return [
+        {"loc": list(error["loc"]), "msg": str(error["msg"]), "type": str(error["type"])} for error in errors
+    ]
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **exc.extra
+    )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        422,
+        "validation_error",
+        "The request is not valid; see errors.",
+        title="Validation error",
+        errors=clean_validation_errors(exc.errors()),
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_STATUS_CODES.get(exc.status_code, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, code, detail, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

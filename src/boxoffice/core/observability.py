@@ -1,0 +1,120 @@
+"""Logs, metrics and the per-request context (request id, access log, the last-resort 500)."""
+
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from boxoffice.core.config import LogFormat, Settings
+from boxoffice.core.errors import problem_response
+
+log = structlog.get_logger("boxoffice")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+HTTP_REQUESTS = Counter(
+    "boxoffice_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "boxoffice_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def configure_logging(settings: Settings) -> None:
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    pretty = settings.log_format is LogFormat.CONSOLE or (
+        settings.log_format is LogFormat.AUTO and sys.stderr.isatty()
+    )
+    renderer: Any = structlog.dev.ConsoleRenderer() if pretty else structlog.processors.JSONRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            return candidate if _ACCEPTABLE_REQUEST_ID.match(candidate) else None
+    return None
+
+
+def request_id_of(scope: Scope) -> str:
+    return str(scope.get("state", {}).get("request_id", ""))
+
+
+class RequestContextMiddleware:
+    """Outermost middleware: gives every request an id, logs and measures it, and turns an
+    unhandled exception into a 500 problem that carries the request id and no trace."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        outcome = {"status": 500, "started": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome["started"] = True
+                outcome["status"] = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled_error", path=scope.get("path"))
+            if not outcome["started"]:
+                response = problem_response(
+                    500,
+                    "internal_error",
+                    "Something went wrong on our side. Quote the request id if you report it.",
+                    title="Internal server error",
+                    request_id=request_id,
+                )
+                await response(scope, receive, send_with_id)
+        finally:
+            self._record(scope, int(outcome["status"]), time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    @staticmethod
+    def _record(scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = scope.get("method", "")
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        HTTP_LATENCY.labels(method, route).observe(seconds)
+        log.info(
+            "request",
+            method=method,
+            path=scope.get("path"),
+            status=status,
+            duration_ms=round(seconds * 1000, 2),
+        )

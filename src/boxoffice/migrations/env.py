@@ -1,0 +1,52 @@
+"""Alembic environment: runs migrations over the service's own async drivers."""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import boxoffice.models  # noqa: F401  (registers every table with the metadata)
+from boxoffice.core.config import Settings
+from boxoffice.core.db import Base
+
+# Serialises concurrent `boxoffice serve` start-ups on PostgreSQL: one migrates, the others wait.
+_PG_MIGRATION_LOCK = 0x626F786F6666  # "boxoff"
+
+
+def _database_url() -> str:
+    url = context.config.attributes.get("database_url")
+    return str(url) if url else Settings().database_url
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    engine = create_async_engine(_database_url(), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=_database_url(), target_metadata=Base.metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_run_online())
