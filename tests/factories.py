@@ -1,15 +1,18 @@
 """Small builders for test scenarios, through the API wherever the API can do it."""
 
 import itertools
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from sqlalchemy import func, select, update
 
 from boxoffice.accounts import service as accounts_service
 from boxoffice.core.security import Passwords
-from boxoffice.models import Role
+from boxoffice.models import Booking, BookingStatus, Event, Role, TicketType
 
 DEFAULT_PASSWORD = "s3cret-passw0rd"
 _sequence = itertools.count(1)
@@ -87,3 +90,76 @@ def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]
     assert body["title"]
     assert body["detail"]
     return body
+
+
+def in_days(days: float, hour: int = 20) -> str:
+    """An RFC 3339 UTC timestamp ``days`` from now, at a fixed hour."""
+    moment = datetime.now(UTC) + timedelta(days=days)
+    return moment.replace(hour=hour, minute=0, second=0, microsecond=0).isoformat()
+
+
+def event_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "Spring Jazz Night",
+        "venue": "Blue Note",
+        "city": "Berlin",
+        "starts_at": in_days(30),
+        "capacity": 100,
+    }
+    body.update(overrides)
+    if "ticket_types" in overrides:
+        body.pop("capacity", None)
+    return body
+
+
+async def create_event(client: AsyncClient, organizer: Account, **overrides: Any) -> dict[str, Any]:
+    """A draft event of ``organizer``, created through the API."""
+    response = await client.post("/api/v1/events", json=event_body(**overrides), headers=organizer.headers)
+    assert response.status_code == 201, response.text
+    event: dict[str, Any] = response.json()
+    return event
+
+
+async def publish_event(client: AsyncClient, organizer: Account, event_id: str) -> dict[str, Any]:
+    response = await client.post(f"/api/v1/events/{event_id}/publish", headers=organizer.headers)
+    assert response.status_code == 200, response.text
+    event: dict[str, Any] = response.json()
+    return event
+
+
+async def create_published_event(client: AsyncClient, organizer: Account, **overrides: Any) -> dict[str, Any]:
+    event = await create_event(client, organizer, **overrides)
+    return await publish_event(client, organizer, event["id"])
+
+
+async def book(client: AsyncClient, account: Account, event_id: str, **overrides: Any) -> Response:
+    return await client.post(
+        "/api/v1/bookings", json={"event_id": event_id, **overrides}, headers=account.headers
+    )
+
+
+async def set_event_times(app: FastAPI, event_id: str, **times: datetime) -> None:
+    """Move an event's times behind the API's back (an event cannot be created in the past)."""
+    async with app.state.database.unit_of_work() as session:
+        await session.execute(update(Event).where(Event.id == uuid.UUID(event_id)).values(**times))
+
+
+async def assert_ledger_consistent(app: FastAPI) -> None:
+    """For every ticket type: sold == sum of confirmed quantities, and sold <= capacity."""
+    async with app.state.database.reader() as session:
+        confirmed = (
+            select(Booking.ticket_type_id, func.coalesce(func.sum(Booking.quantity), 0).label("total"))
+            .where(Booking.status == BookingStatus.CONFIRMED)
+            .group_by(Booking.ticket_type_id)
+            .subquery()
+        )
+        rows = (
+            await session.execute(
+                select(TicketType.id, TicketType.sold, TicketType.capacity, confirmed.c.total).outerjoin(
+                    confirmed, confirmed.c.ticket_type_id == TicketType.id
+                )
+            )
+        ).all()
+    for ticket_type_id, sold, capacity, total in rows:
+        assert sold == (total or 0), f"ticket type {ticket_type_id}: sold {sold} != confirmed {total}"
+        assert sold <= capacity

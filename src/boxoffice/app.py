@@ -8,12 +8,14 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from boxoffice import __version__
 from boxoffice.accounts.router import auth_router, users_router
+from boxoffice.bookings.router import router as bookings_router
 from boxoffice.core import health
 from boxoffice.core.config import Settings
 from boxoffice.core.db import create_database
 from boxoffice.core.errors import install_error_handlers
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
 from boxoffice.core.security import Passwords, Tokens
+from boxoffice.events.router import router as events_router
 
 API_PREFIX = "/api/v1"
 
@@ -28,6 +30,8 @@ Every error is `application/problem+json` with a stable `code`. Authenticate wit
 TAGS = [
     {"name": "auth", "description": "Registration, login, token refresh and logout."},
     {"name": "users", "description": "The caller's own account."},
+    {"name": "events", "description": "The catalogue, and organizers' events and ticket types."},
+    {"name": "bookings", "description": "Booking, changing and cancelling tickets; guest lists."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]
 
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(events_router)
+    api.include_router(bookings_router)
     app.include_router(api)
     app.include_router(health.router)
     return app

@@ -11,11 +11,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from boxoffice.core.db import Base
-from boxoffice.migrations import alembic_config, upgrade_to_head
+from boxoffice.migrations import alembic_config, include_object_for, upgrade_to_head
 
 
 def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection,
+        opts={"compare_type": True, "include_object": include_object_for(connection.dialect.name)},
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -110,7 +110,19 @@ async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
     return user
 
 
+async def _optional_user(
+    session: SessionDep,
+    tokens: TokensDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+) -> User | None:
+    """The caller if a token is sent (and it must then be valid), None for an anonymous caller."""
+    if not token:
+        return None
+    return (await _principal(session, tokens, token)).user
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 OrganizerUser = Annotated[User, Depends(_organizer_user)]
 AdminUser = Annotated[User, Depends(_admin_user)]

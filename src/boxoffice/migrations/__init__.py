@@ -1,6 +1,8 @@
 """Alembic migrations, shipped inside the package so ``boxoffice migrate`` works from a wheel."""
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -18,3 +20,17 @@ def alembic_config(database_url: str) -> Config:
 def upgrade_to_head(database_url: str) -> None:
     """Apply every pending migration. Blocking; call it where no event loop runs (or in a thread)."""
     command.upgrade(alembic_config(database_url), "head")
+
+
+def include_object_for(dialect_name: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` hook: leave out schema items meant for another backend only
+    (such as PostgreSQL's trigram index, declared with ``ddl_if(dialect="postgresql")``)."""
+
+    def include(item: Any, _name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+        ddl_if = getattr(item, "_ddl_if", None)
+        if type_ != "index" or ddl_if is None or ddl_if.dialect is None:
+            return True
+        dialects = (ddl_if.dialect,) if isinstance(ddl_if.dialect, str) else tuple(ddl_if.dialect)
+        return dialect_name in dialects
+
+    return include

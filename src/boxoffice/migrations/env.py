@@ -11,6 +11,7 @@ from sqlalchemy.pool import NullPool
 import boxoffice.models  # noqa: F401  (registers every table with the metadata)
 from boxoffice.core.config import Settings
 from boxoffice.core.db import Base
+from boxoffice.migrations import include_object_for
 
 # Serialises concurrent `boxoffice serve` start-ups on PostgreSQL: one migrates, the others wait.
 _PG_MIGRATION_LOCK = 0x626F786F6666  # "boxoff"
@@ -27,6 +28,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object_for(connection.dialect.name),
     )
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})

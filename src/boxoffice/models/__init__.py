@@ -1,6 +1,22 @@
 """Every table, one module each; importing this package registers them all with the metadata."""
 
 from boxoffice.models.auth_session import AuthSession
+from boxoffice.models.booking import ACTIVE, Booking, BookingStatus
+from boxoffice.models.event import PUBLIC_STATUSES, Event, EventStatus
+from boxoffice.models.idempotency_key import IdempotencyKey
+from boxoffice.models.ticket_type import TicketType
 from boxoffice.models.user import Role, User
 
-__all__ = ["AuthSession", "Role", "User"]
+__all__ = [
+    "ACTIVE",
+    "PUBLIC_STATUSES",
+    "AuthSession",
+    "Booking",
+    "BookingStatus",
+    "Event",
+    "EventStatus",
+    "IdempotencyKey",
+    "Role",
+    "TicketType",
+    "User",
+]

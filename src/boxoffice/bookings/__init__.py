@@ -1,0 +1,1 @@
+"""Bookings: the concurrency-safe ticketing core."""

@@ -1,0 +1,358 @@
+"""SQL for bookings, the seat ledger and idempotency keys."""
+
+import hashlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from boxoffice.core.db import rows_affected, utcnow, violates_unique
+from boxoffice.core.errors import AlreadyBooked, IdempotencyInProgress
+from boxoffice.core.pagination import PageParams
+from boxoffice.models import Booking, BookingStatus, Event, IdempotencyKey, TicketType
+
+CODE_ATTEMPTS = 5
+
+
+async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | None:
+    """The event with its ticket types, holding a KEY SHARE lock on PostgreSQL.
+
+    Bookings and booking changes share the lock; cancelling an event takes it exclusively (FOR
+    UPDATE). So an event cancellation waits for bookings already under way, and sees them, while new
+    bookings wait for the cancellation and then see the event cancelled: none slips past it.
+    """
+    query = (
+        select(Event)
+        .where(Event.id == event_id)
+        .options(selectinload(Event.ticket_types))
+        .with_for_update(read=True, key_share=True, of=Event)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def insert_booking(session: AsyncSession, booking: Booking, new_code: Callable[[], str]) -> None:
+    """Insert a booking; a second active one for the same user and event is AlreadyBooked."""
+    for _ in range(CODE_ATTEMPTS):
+        booking.code = new_code()
+        session.add(booking)
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError as error:
+            if violates_unique(
+                error,
+                "uq_booking_event_id_user_id_active_key",
+                "booking.event_id, booking.user_id, booking.active_key",
+            ):
+                raise AlreadyBooked(
+                    "You already have a booking for this event; change its quantity instead."
+                ) from error
+            if not violates_unique(error, "uq_booking_code", "booking.code"):
+                raise
+            continue
+        return
+    raise RuntimeError("could not find a free booking code")
+
+
+async def take_seats(session: AsyncSession, ticket_type_id: UUID, quantity: int) -> bool:
+    """Take seats if they are there, in one conditional statement; False means sold out."""
+    result = await session.execute(
+        update(TicketType)
+        .where(TicketType.id == ticket_type_id, TicketType.sold + quantity <= TicketType.capacity)
+        .values(sold=TicketType.sold + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_affected(result) == 1
+
+
+async def release_seats(session: AsyncSession, ticket_type_id: UUID, quantity: int) -> None:
+    result = await session.execute(
+        update(TicketType)
+        .where(TicketType.id == ticket_type_id, TicketType.sold >= quantity)
+        .values(sold=TicketType.sold - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if rows_affected(result) != 1:
+        raise RuntimeError(f"seat ledger of ticket type {ticket_type_id} would go negative")
+
+
+async def seats_left(session: AsyncSession, ticket_type_id: UUID) -> int:
+    left = await session.scalar(
+        select(TicketType.capacity - TicketType.sold).where(TicketType.id == ticket_type_id)
+    )
+    return int(left or 0)
+
+
+async def booking_by_id(
+    session: AsyncSession, booking_id: UUID, *, for_update: bool = False
+) -> Booking | None:
+    query = select(Booking).where(Booking.id == booking_id).options(selectinload(Booking.event))
+    if for_update:
+        query = query.with_for_update(of=Booking)
+    return (await session.scalars(query)).one_or_none()
+
+
+async def event_id_of_booking(session: AsyncSession, booking_id: UUID) -> UUID | None:
+    return await session.scalar(select(Booking.event_id).where(Booking.id == booking_id))
+
+
+async def mark_cancelled(session: AsyncSession, booking_id: UUID, reason: str | None) -> bool:
+    """Cancel a confirmed booking; False if it was not confirmed (someone else won the race)."""
+    now = utcnow()
+    result = await session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED)
+        .values(
+            status=BookingStatus.CANCELLED,
+            active_key=None,
+            cancelled_at=now,
+            cancellation_reason=reason,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rows_affected(result) == 1
+
+
+async def set_quantity(session: AsyncSession, booking: Booking, quantity: int) -> bool:
+    """Change a confirmed booking's quantity, if it still has the quantity we read."""
+    result = await session.execute(
+        update(Booking)
+        .where(
+            Booking.id == booking.id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.quantity == booking.quantity,
+        )
+        .values(quantity=quantity, total_price=booking.unit_price * quantity, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return rows_affected(result) == 1
+
+
+_BOOKING_COLUMNS = [column.key for column in Booking.__mapper__.column_attrs]
+
+
+async def reload(session: AsyncSession, booking: Booking) -> None:
+    """Re-read a booking's columns after a conditional update (its loaded event stays)."""
+    await session.refresh(booking, attribute_names=_BOOKING_COLUMNS)
+
+
+async def cancel_confirmed_of_event(
+    session: AsyncSession, event_id: UUID, reason: str | None
+) -> list[Booking]:
+    """Cancel every confirmed booking of an event and return them all seats; the caller holds the
+    event's row lock, so no booking of this event changes meanwhile."""
+    confirmed = (
+        await session.scalars(
+            select(Booking)
+            .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
+            .options(selectinload(Booking.event))
+        )
+    ).all()
+    if not confirmed:
+        return []
+    now = utcnow()
+    await session.execute(
+        update(Booking)
+        .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
+        .values(
+            status=BookingStatus.CANCELLED,
+            active_key=None,
+            cancelled_at=now,
+            cancellation_reason=reason,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(TicketType)
+        .where(TicketType.event_id == event_id)
+        .values(sold=0)
+        .execution_options(synchronize_session=False)
+    )
+    for booking in confirmed:
+        await reload(session, booking)
+    return list(confirmed)
+
+
+async def event_has_bookings(session: AsyncSession, event_id: UUID) -> bool:
+    return bool(await session.scalar(select(exists().where(Booking.event_id == event_id))))
+
+
+async def ticket_type_has_bookings(session: AsyncSession, ticket_type_id: UUID) -> bool:
+    return bool(await session.scalar(select(exists().where(Booking.ticket_type_id == ticket_type_id))))
+
+
+@dataclass(frozen=True)
+class EventFigures:
+    confirmed: int
+    cancelled: int
+    revenue_by_ticket_type: dict[UUID, Decimal]
+    zero: Decimal = Decimal("0.00")
+
+
+async def event_figures(session: AsyncSession, event_id: UUID) -> EventFigures:
+    counts = dict(
+        (
+            await session.execute(
+                select(Booking.status, func.count())
+                .where(Booking.event_id == event_id)
+                .group_by(Booking.status)
+            )
+        ).all()
+    )
+    revenue = dict(
+        (
+            await session.execute(
+                select(Booking.ticket_type_id, func.sum(Booking.total_price))
+                .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
+                .group_by(Booking.ticket_type_id)
+            )
+        ).all()
+    )
+    return EventFigures(
+        confirmed=int(counts.get(BookingStatus.CONFIRMED, 0)),
+        cancelled=int(counts.get(BookingStatus.CANCELLED, 0)),
+        revenue_by_ticket_type={k: Decimal(v).quantize(Decimal("0.01")) for k, v in revenue.items()},
+    )
+
+
+async def _paged(
+    session: AsyncSession, conditions: Sequence[ColumnElement[bool]], page: PageParams
+) -> tuple[Sequence[Booking], int]:
+    total = await session.scalar(select(func.count()).select_from(Booking).where(*conditions))
+    items = (
+        await session.scalars(
+            select(Booking)
+            .where(*conditions)
+            .order_by(Booking.created_at.desc(), Booking.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+            .options(selectinload(Booking.event))
+        )
+    ).all()
+    return items, int(total or 0)
+
+
+async def user_bookings(
+    session: AsyncSession,
+    user_id: UUID,
+    *,
+    status: BookingStatus | None,
+    event_id: UUID | None,
+    upcoming_only: bool,
+    page: PageParams,
+) -> tuple[Sequence[Booking], int]:
+    conditions: list[ColumnElement[bool]] = [Booking.user_id == user_id]
+    if status is not None:
+        conditions.append(Booking.status == status)
+    if event_id is not None:
+        conditions.append(Booking.event_id == event_id)
+    if upcoming_only:
+        conditions.append(Booking.event.has(Event.starts_at > utcnow()))
+    return await _paged(session, conditions, page)
+
+
+def _guest_conditions(
+    event_id: UUID, status: BookingStatus | None, q: str | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Booking.event_id == event_id]
+    if status is not None:
+        conditions.append(Booking.status == status)
+    if q:
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        conditions.append(
+            or_(
+                func.lower(Booking.holder_name).like(pattern, escape="\\"),
+                func.lower(Booking.holder_email).like(pattern, escape="\\"),
+                func.lower(Booking.code).like(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+async def guest_list(
+    session: AsyncSession, event_id: UUID, status: BookingStatus | None, q: str | None, page: PageParams
+) -> tuple[Sequence[Booking], int]:
+    return await _paged(session, _guest_conditions(event_id, status, q), page)
+
+
+async def iter_guest_list(
+    session: AsyncSession, event_id: UUID, status: BookingStatus | None, q: str | None, chunk: int = 500
+) -> AsyncIterator[Sequence[Booking]]:
+    """Every matching booking, in chunks, by keyset on (created_at, id): memory stays flat."""
+    conditions = _guest_conditions(event_id, status, q)
+    after: tuple[datetime, UUID] | None = None
+    while True:
+        query = select(Booking).where(*conditions)
+        if after is not None:
+            query = query.where(
+                or_(
+                    Booking.created_at > after[0],
+                    (Booking.created_at == after[0]) & (Booking.id > after[1]),
+                )
+            )
+        rows = (await session.scalars(query.order_by(Booking.created_at, Booking.id).limit(chunk))).all()
+        if not rows:
+            return
+        yield rows
+        after = (rows[-1].created_at, rows[-1].id)
+        session.expunge_all()
+
+
+def _advisory_key(user_id: UUID, key: str) -> int:
+    digest = hashlib.sha256(f"{user_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def claim_idempotency_key(session: AsyncSession, user_id: UUID, key: str) -> None:
+    """Make sure no other request with this key is running (PostgreSQL: a transaction-scoped advisory
+    lock, tried without waiting; SQLite runs one writer at a time, so there is nothing to claim)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    acquired = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _advisory_key(user_id, key)}
+    )
+    if not acquired:
+        raise IdempotencyInProgress(
+            "A request with this Idempotency-Key is still being processed; retry shortly."
+        )
+
+
+async def remembered_response(session: AsyncSession, user_id: UUID, key: str) -> IdempotencyKey | None:
+    return await session.get(IdempotencyKey, (user_id, key), populate_existing=True)
+
+
+async def forget_response(session: AsyncSession, record: IdempotencyKey) -> None:
+    await session.delete(record)
+    await session.flush()
+
+
+async def remember_response(
+    session: AsyncSession, *, user_id: UUID, key: str, request_hash: str, status: int, body: str
+) -> None:
+    session.add(
+        IdempotencyKey(
+            user_id=user_id, key=key, request_hash=request_hash, response_status=status, response_body=body
+        )
+    )
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise IdempotencyInProgress(
+            "A request with this Idempotency-Key is still being processed."
+        ) from error
+
+
+async def purge_idempotency_keys(session: AsyncSession, older_than: datetime) -> int:
+    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < older_than))
+    return rows_affected(result)

@@ -1,0 +1,181 @@
+"""HTTP routes for bookings and an event's guest list."""
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from boxoffice.bookings import service
+from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
+from boxoffice.core.db import Database
+from boxoffice.core.deps import CurrentUser, SessionDep
+from boxoffice.core.errors import problems
+from boxoffice.core.pagination import Page, PageDep, PageParams
+from boxoffice.core.types import money_string
+from boxoffice.events.schemas import SearchText
+from boxoffice.models import Booking, BookingStatus
+
+router = APIRouter(tags=["bookings"])
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Repeat a request safely: the same key and body within 24 hours return the first answer",
+    ),
+]
+
+
+def _page(items: Sequence[Booking], total: int, page: PageParams) -> Page[BookingRead]:
+    return Page[BookingRead](
+        items=[BookingRead.model_validate(b) for b in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post(
+    "/bookings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingRead,
+    responses=problems(401, 404, 409, 422, 429),
+)
+async def create_booking(
+    data: BookingCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
+    """Book tickets. Capacity is enforced by the database: nobody gets a ticket that does not exist."""
+    if idempotency_key is None:
+        return await service.create_booking(session, user, data)
+    stored = await service.create_booking_once(session, user, data, idempotency_key)
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+
+
+@router.get("/bookings", response_model=Page[BookingRead], responses=problems(401, 422))
+async def list_my_bookings(
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    status_filter: Annotated[BookingStatus | None, Query(alias="status")] = None,
+    event_id: UUID | None = None,
+    upcoming_only: bool = False,
+) -> Page[BookingRead]:
+    """The caller's own bookings, newest first."""
+    items, total = await service.my_bookings(
+        session, user, status=status_filter, event_id=event_id, upcoming_only=upcoming_only, page=page
+    )
+    return _page(items, total, page)
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingRead, responses=problems(401, 404))
+async def read_booking(booking_id: UUID, session: SessionDep, user: CurrentUser) -> Booking:
+    """One booking, for its holder, the event's organizer and admins."""
+    return await service.visible_booking(session, booking_id, user)
+
+
+@router.patch(
+    "/bookings/{booking_id}", response_model=BookingRead, responses=problems(401, 403, 404, 409, 422)
+)
+async def change_booking(
+    booking_id: UUID, data: BookingUpdate, session: SessionDep, user: CurrentUser
+) -> Booking:
+    """Change the quantity or the holder's details, until the event starts."""
+    return await service.change_booking(session, user, booking_id, data)
+
+
+@router.delete("/bookings/{booking_id}", response_model=BookingRead, responses=problems(401, 404, 409))
+async def cancel_booking(booking_id: UUID, session: SessionDep, user: CurrentUser) -> Booking:
+    """Cancel a booking; its tickets go back on sale at once. The booking is kept, cancelled."""
+    return await service.cancel_booking(session, user, booking_id)
+
+
+CSV_COLUMNS = (
+    "code",
+    "status",
+    "holder_name",
+    "holder_email",
+    "ticket_type_id",
+    "quantity",
+    "unit_price",
+    "total_price",
+    "currency",
+    "created_at",
+    "cancelled_at",
+    "cancellation_reason",
+)
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+def _csv_row(booking: Booking) -> list[str]:
+    values = {
+        **{column: getattr(booking, column) for column in CSV_COLUMNS},
+        "status": booking.status.value,
+        "unit_price": money_string(booking.unit_price),
+        "total_price": money_string(booking.total_price),
+        "created_at": booking.created_at.isoformat(),
+        "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
+    }
+    return [_cell(values[column]) for column in CSV_COLUMNS]
+
+
+def _wants_csv(request: Request) -> bool:
+    return "text/csv" in request.headers.get("accept", "")
+
+
+@router.get(
+    "/events/{event_id}/bookings",
+    response_model=Page[BookingRead],
+    responses={
+        **problems(401, 404, 422),
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The guest list"},
+    },
+)
+async def guest_list(
+    event_id: UUID,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    status_filter: Annotated[BookingStatus | None, Query(alias="status")] = None,
+    q: Annotated[SearchText | None, Query(description="Part of a holder's name or email, or a code")] = None,
+) -> Any:
+    """An event's guest list, for its organizer and admins; `Accept: text/csv` streams every row."""
+    if not _wants_csv(request):
+        items, total = await service.guest_list(session, user, event_id, status_filter, q, page)
+        return _page(items, total, page)
+    read_rows = await service.guest_list_export(session, user, event_id, status_filter, q)
+    database: Database = request.app.state.database
+
+    async def stream() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        async with database.reader() as reader:
+            async for chunk in read_rows(reader):
+                writer.writerows(_csv_row(booking) for booking in chunk)
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="guest-list-{event_id}.csv"'},
+    )

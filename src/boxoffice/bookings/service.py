@@ -1,0 +1,279 @@
+"""Booking rules: who may book what and when, changes, cancellations, the seat ledger.
+
+Seats are taken and returned only by conditional single-statement updates (repository.take_seats,
+release_seats), always last in the transaction so the hot ticket-type row is locked as briefly as
+possible.
+"""
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.bookings import repository
+from boxoffice.bookings.codes import new_booking_code
+from boxoffice.bookings.repository import EventFigures
+from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
+from boxoffice.core.db import utcnow
+from boxoffice.core.errors import (
+    AlreadyCancelled,
+    EventNotBookable,
+    EventStarted,
+    Forbidden,
+    IdempotencyKeyMismatch,
+    NotFound,
+    RuleViolation,
+    SoldOut,
+)
+from boxoffice.core.pagination import PageParams
+from boxoffice.events import access
+from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, EventStatus, Role, TicketType, User
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+def _is_admin(user: User) -> bool:
+    return user.role is Role.ADMIN
+
+
+def _pick_ticket_type(event: Event, ticket_type_id: UUID | None) -> TicketType:
+    if ticket_type_id is None:
+        if len(event.ticket_types) != 1:
+            raise RuleViolation(
+                ["body", "ticket_type_id"], "this event has several ticket types; say which one", "missing"
+            )
+        return event.ticket_types[0]
+    for ticket_type in event.ticket_types:
+        if ticket_type.id == ticket_type_id:
+            return ticket_type
+    raise NotFound("No such ticket type for this event.")
+
+
+def _ensure_bookable(event: Event) -> None:
+    now = utcnow()
+    if event.status is not EventStatus.PUBLISHED:
+        raise EventNotBookable(f"This event is {event.status.value}; it cannot be booked.")
+    if now >= event.starts_at:
+        raise EventNotBookable("This event has already started.")
+    opens = event.sales_start_at or event.published_at
+    closes = event.sales_end_at or event.starts_at
+    if opens is not None and now < opens:
+        raise EventNotBookable(f"Sales open at {opens.isoformat()}.")
+    if now >= closes:
+        raise EventNotBookable("Sales for this event have closed.")
+
+
+def _ensure_quantity_allowed(event: Event, quantity: int) -> None:
+    if quantity > event.max_tickets_per_booking:
+        raise RuleViolation(
+            ["body", "quantity"],
+            f"at most {event.max_tickets_per_booking} tickets per booking for this event",
+            "less_than_equal",
+        )
+
+
+async def _take_seats(session: AsyncSession, ticket_type: TicketType, quantity: int) -> None:
+    if not await repository.take_seats(session, ticket_type.id, quantity):
+        left = await repository.seats_left(session, ticket_type.id)
+        raise SoldOut(
+            f"Only {left} tickets of '{ticket_type.name}' are left."
+            if left
+            else f"'{ticket_type.name}' is sold out.",
+            available=left,
+        )
+
+
+async def create_booking(session: AsyncSession, user: User, data: BookingCreate) -> Booking:
+    event = await repository.event_for_booking(session, data.event_id)
+    if event is None or not access.may_see(event, user):
+        raise NotFound("No such event.")
+    ticket_type = _pick_ticket_type(event, data.ticket_type_id)
+    _ensure_bookable(event)
+    _ensure_quantity_allowed(event, data.quantity)
+    booking = Booking(
+        event_id=event.id,
+        ticket_type_id=ticket_type.id,
+        user_id=user.id,
+        quantity=data.quantity,
+        status=BookingStatus.CONFIRMED,
+        active_key=ACTIVE,
+        holder_name=data.holder_name or user.full_name,
+        holder_email=data.holder_email or user.email,
+        unit_price=ticket_type.price,
+        total_price=ticket_type.price * data.quantity,
+        currency=event.currency,
+    )
+    booking.event = event
+    await repository.insert_booking(session, booking, new_booking_code)
+    await _take_seats(session, ticket_type, data.quantity)
+    return booking
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: Any
+    replayed: bool
+
+
+def _request_hash(data: BookingCreate) -> str:
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def create_booking_once(
+    session: AsyncSession, user: User, data: BookingCreate, idempotency_key: str
+) -> StoredResponse:
+    """Create a booking at most once per (user, key) within 24 hours; repeats get the first answer."""
+    await repository.claim_idempotency_key(session, user.id, idempotency_key)
+    request_hash = _request_hash(data)
+    remembered = await repository.remembered_response(session, user.id, idempotency_key)
+    if remembered is not None and remembered.created_at < utcnow() - IDEMPOTENCY_WINDOW:
+        await repository.forget_response(session, remembered)
+        remembered = None
+    if remembered is not None:
+        if remembered.request_hash != request_hash:
+            raise IdempotencyKeyMismatch("This Idempotency-Key was used with a different request body.")
+        return StoredResponse(remembered.response_status, json.loads(remembered.response_body), replayed=True)
+    booking = await create_booking(session, user, data)
+    body = BookingRead.model_validate(booking).model_dump(mode="json")
+    await repository.remember_response(
+        session,
+        user_id=user.id,
+        key=idempotency_key,
+        request_hash=request_hash,
+        status=201,
+        body=json.dumps(body),
+    )
+    return StoredResponse(201, body, replayed=False)
+
+
+async def visible_booking(session: AsyncSession, booking_id: UUID, user: User) -> Booking:
+    """A booking its holder, its event's organizer or an admin may see; 404 for anyone else."""
+    booking = await repository.booking_by_id(session, booking_id)
+    if booking is None or not (
+        booking.user_id == user.id or _is_admin(user) or booking.event.organizer_id == user.id
+    ):
+        raise NotFound("No such booking.")
+    return booking
+
+
+async def _locked_booking(
+    session: AsyncSession, booking_id: UUID, user: User, *, organizer_may: bool
+) -> tuple[Booking, Event]:
+    """The booking and its event, locked in the one order every writer uses (event, then booking),
+    and still changeable."""
+    event_id = await repository.event_id_of_booking(session, booking_id)
+    event = await repository.event_for_booking(session, event_id) if event_id else None
+    booking = await repository.booking_by_id(session, booking_id, for_update=True) if event else None
+    if booking is None or event is None:
+        raise NotFound("No such booking.")
+    is_organizer = event.organizer_id == user.id
+    if not (booking.user_id == user.id or _is_admin(user) or is_organizer):
+        raise NotFound("No such booking.")
+    if not (booking.user_id == user.id or _is_admin(user) or organizer_may):
+        raise Forbidden("Only the holder or an admin may change a booking.")
+    if booking.status is BookingStatus.CANCELLED:
+        raise AlreadyCancelled("This booking is already cancelled.")
+    if utcnow() >= event.starts_at:
+        raise EventStarted("The event has started; the booking can no longer be changed.")
+    return booking, event
+
+
+async def change_booking(session: AsyncSession, user: User, booking_id: UUID, data: BookingUpdate) -> Booking:
+    booking, event = await _locked_booking(session, booking_id, user, organizer_may=False)
+    changes = data.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None:
+            raise RuleViolation(["body", field], f"{field} cannot be null")
+    if "holder_name" in changes:
+        booking.holder_name = changes["holder_name"]
+    if "holder_email" in changes:
+        booking.holder_email = changes["holder_email"]
+    new_quantity = changes.get("quantity", booking.quantity)
+    if new_quantity != booking.quantity:
+        _ensure_quantity_allowed(event, new_quantity)
+        await session.flush()
+        previous = booking.quantity
+        if not await repository.set_quantity(session, booking, new_quantity):
+            raise AlreadyCancelled("This booking changed meanwhile; read it again.")
+        ticket_type = next(t for t in event.ticket_types if t.id == booking.ticket_type_id)
+        if new_quantity > previous:
+            await _take_seats(session, ticket_type, new_quantity - previous)
+        else:
+            await repository.release_seats(session, ticket_type.id, previous - new_quantity)
+    await session.flush()
+    await repository.reload(session, booking)
+    return booking
+
+
+async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) -> Booking:
+    booking, event = await _locked_booking(session, booking_id, user, organizer_may=True)
+    if booking.user_id == user.id:
+        reason = "Cancelled by the holder."
+    elif event.organizer_id == user.id:
+        reason = "Cancelled by the organizer."
+    else:
+        reason = "Cancelled by an administrator."
+    if not await repository.mark_cancelled(session, booking.id, reason):
+        raise AlreadyCancelled("This booking is already cancelled.")
+    await repository.release_seats(session, booking.ticket_type_id, booking.quantity)
+    await repository.reload(session, booking)
+    return booking
+
+
+async def cancel_all_for_event(session: AsyncSession, event: Event, reason: str | None) -> list[Booking]:
+    """Cancel every confirmed booking of an event that is being cancelled (same transaction)."""
+    return await repository.cancel_confirmed_of_event(session, event.id, reason or "The event was cancelled.")
+
+
+async def event_has_bookings(session: AsyncSession, event_id: UUID) -> bool:
+    return await repository.event_has_bookings(session, event_id)
+
+
+async def ticket_type_has_bookings(session: AsyncSession, ticket_type_id: UUID) -> bool:
+    return await repository.ticket_type_has_bookings(session, ticket_type_id)
+
+
+async def event_figures(session: AsyncSession, event_id: UUID) -> EventFigures:
+    return await repository.event_figures(session, event_id)
+
+
+async def my_bookings(
+    session: AsyncSession,
+    user: User,
+    *,
+    status: BookingStatus | None,
+    event_id: UUID | None,
+    upcoming_only: bool,
+    page: PageParams,
+) -> tuple[Sequence[Booking], int]:
+    return await repository.user_bookings(
+        session, user.id, status=status, event_id=event_id, upcoming_only=upcoming_only, page=page
+    )
+
+
+async def guest_list(
+    session: AsyncSession,
+    user: User,
+    event_id: UUID,
+    status: BookingStatus | None,
+    q: str | None,
+    page: PageParams,
+) -> tuple[Sequence[Booking], int]:
+    event = await access.owned_event(session, event_id, user)
+    return await repository.guest_list(session, event.id, status, q, page)
+
+
+async def guest_list_export(
+    session: AsyncSession, user: User, event_id: UUID, status: BookingStatus | None, q: str | None
+) -> Callable[[AsyncSession], AsyncIterator[Sequence[Booking]]]:
+    """Check access now; return a reader of every matching booking to stream in its own session
+    (the response outlives the request's session)."""
+    event = await access.owned_event(session, event_id, user)
+    return lambda reader: repository.iter_guest_list(reader, event.id, status, q)

@@ -1,0 +1,60 @@
+"""Field types shared by the schemas: money, currencies, time zones, bounded text."""
+
+from decimal import Decimal
+from functools import cache
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+
+# Active ISO 4217 codes (funds and precious metals left out).
+ISO_4217 = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
+    BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP
+    GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD
+    KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK
+    NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD
+    SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD
+    XCG XOF XPF YER ZAR ZMW ZWG""".split()  # noqa: SIM905  (a block reads better than 170 strings)
+)
+
+
+@cache
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_time_zone(name: str) -> str:
+    if name not in _known_time_zones():
+        raise ValueError(f"unknown IANA time zone {name!r} (for example 'Europe/Berlin' or 'UTC')")
+    return name
+
+
+def _known_currency(code: str) -> str:
+    code = code.upper()
+    if code not in ISO_4217:
+        raise ValueError(f"unknown ISO 4217 currency code {code!r}")
+    return code
+
+
+def money_string(amount: Decimal) -> str:
+    """``Decimal('12.5')`` → ``"12.50"``: money is always served with exactly two decimal places."""
+    return f"{amount.quantize(Decimal('0.01')):f}"
+
+
+MAX_PRICE = Decimal("99999999.99")
+
+# Money in: a JSON number or string with at most two decimal places. Money out: "12.50".
+Price = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_PRICE, decimal_places=2, examples=["25.00"]),
+    PlainSerializer(money_string, return_type=str, when_used="json"),
+]
+MoneyOut = Annotated[Decimal, PlainSerializer(money_string, return_type=str), Field(examples=["25.00"])]
+TimeZone = Annotated[str, Field(max_length=64, examples=["Europe/Berlin"]), AfterValidator(_known_time_zone)]
+Currency = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
+    AfterValidator(_known_currency),
+    Field(examples=["EUR"]),
+]

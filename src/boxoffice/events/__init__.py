@@ -1,0 +1,1 @@
+"""Events: the organizer lifecycle, ticket types, the public catalogue and search."""

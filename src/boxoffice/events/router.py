@@ -1,0 +1,176 @@
+"""HTTP routes for events, ticket types and the catalogue."""
+
+from collections.abc import Sequence
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Response, status
+from pydantic import AwareDatetime
+
+from boxoffice.core.deps import CurrentUser, OptionalUser, OrganizerUser, SessionDep
+from boxoffice.core.errors import problems
+from boxoffice.core.pagination import Page, PageDep, PageParams
+from boxoffice.events import access, service
+from boxoffice.events.repository import CatalogueFilters
+from boxoffice.events.schemas import (
+    EventCancel,
+    EventCreate,
+    EventRead,
+    EventSort,
+    EventStats,
+    EventUpdate,
+    SearchText,
+    TicketTypeCreate,
+    TicketTypeRead,
+    TicketTypeUpdate,
+)
+from boxoffice.models import Event, EventStatus, TicketType
+
+router = APIRouter(tags=["events"])
+
+
+def _page(items: Sequence[Event], total: int, page: PageParams) -> Page[EventRead]:
+    return Page[EventRead](
+        items=[EventRead.model_validate(event) for event in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/events", response_model=Page[EventRead], responses=problems(422))
+async def list_events(
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[SearchText | None, Query(description="Words in title, description, venue or city")] = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    starts_after: Annotated[AwareDatetime | None, Query(description="RFC 3339 with offset")] = None,
+    starts_before: Annotated[AwareDatetime | None, Query(description="RFC 3339 with offset")] = None,
+    upcoming_only: bool = True,
+    organizer_id: UUID | None = None,
+    sort: EventSort = EventSort.STARTS_AT,
+) -> Page[EventRead]:
+    """The public catalogue: published and cancelled events, searchable and paginated."""
+    filters = CatalogueFilters(
+        q=q,
+        city=city,
+        category=category,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        upcoming_only=upcoming_only,
+        organizer_id=organizer_id,
+        sort=sort,
+    )
+    items, total = await service.search_catalogue(session, filters, page)
+    return _page(items, total, page)
+
+
+@router.get("/events/{event_id}", response_model=EventRead, responses=problems(401, 404))
+async def read_event(event_id: UUID, session: SessionDep, viewer: OptionalUser) -> Event:
+    """One event; drafts only for their organizer and admins."""
+    return await access.visible_event(session, event_id, viewer)
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EventRead,
+    responses=problems(401, 403, 422),
+)
+async def create_event(data: EventCreate, session: SessionDep, organizer: OrganizerUser) -> Event:
+    """Create an event as a draft."""
+    return await service.create_event(session, organizer, data)
+
+
+@router.patch("/events/{event_id}", response_model=EventRead, responses=problems(401, 403, 404, 409, 422))
+async def update_event(event_id: UUID, data: EventUpdate, session: SessionDep, user: CurrentUser) -> Event:
+    """Change an event's details; holders of a published event are told of time and place changes."""
+    return await service.update_event(session, user, event_id, data)
+
+
+@router.post(
+    "/events/{event_id}/publish", response_model=EventRead, responses=problems(401, 403, 404, 409, 422)
+)
+async def publish_event(event_id: UUID, session: SessionDep, user: CurrentUser) -> Event:
+    """Publish a draft: it appears in the catalogue and can be booked."""
+    return await service.publish_event(session, user, event_id)
+
+
+@router.post(
+    "/events/{event_id}/cancel", response_model=EventRead, responses=problems(401, 403, 404, 409, 422)
+)
+async def cancel_event(
+    event_id: UUID,
+    session: SessionDep,
+    user: CurrentUser,
+    data: Annotated[EventCancel | None, Body()] = None,
+) -> Event:
+    """Cancel a published event; every confirmed booking is cancelled and its holder told."""
+    return await service.cancel_event(session, user, event_id, data.reason if data else None)
+
+
+@router.delete(
+    "/events/{event_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404)
+)
+async def delete_event(event_id: UUID, session: SessionDep, user: CurrentUser) -> Response:
+    """Delete a draft; an event with bookings is cancelled and hidden from every list instead."""
+    await service.delete_event(session, user, event_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/organizer/events", response_model=Page[EventRead], responses=problems(401, 403, 422))
+async def my_events(
+    session: SessionDep,
+    organizer: OrganizerUser,
+    page: PageDep,
+    status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
+    q: Annotated[SearchText | None, Query()] = None,
+) -> Page[EventRead]:
+    """The caller's own events, drafts included, with their sales figures."""
+    items, total = await service.organizer_events(session, organizer, status_filter, q, page)
+    return _page(items, total, page)
+
+
+@router.post(
+    "/events/{event_id}/ticket-types",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TicketTypeRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def add_ticket_type(
+    event_id: UUID, data: TicketTypeCreate, session: SessionDep, user: CurrentUser
+) -> TicketType:
+    """Add a ticket type to an event."""
+    return await service.add_ticket_type(session, user, event_id, data)
+
+
+@router.patch(
+    "/events/{event_id}/ticket-types/{ticket_type_id}",
+    response_model=TicketTypeRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def update_ticket_type(
+    event_id: UUID, ticket_type_id: UUID, data: TicketTypeUpdate, session: SessionDep, user: CurrentUser
+) -> TicketType:
+    """Rename, reprice or resize a ticket type; capacity never goes below what is sold."""
+    return await service.update_ticket_type(session, user, event_id, ticket_type_id, data)
+
+
+@router.delete(
+    "/events/{event_id}/ticket-types/{ticket_type_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def delete_ticket_type(
+    event_id: UUID, ticket_type_id: UUID, session: SessionDep, user: CurrentUser
+) -> Response:
+    """Delete a ticket type that has never been booked."""
+    await service.delete_ticket_type(session, user, event_id, ticket_type_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/events/{event_id}/stats", response_model=EventStats, responses=problems(401, 404))
+async def event_stats(event_id: UUID, session: SessionDep, user: CurrentUser) -> EventStats:
+    """Sales figures of an event, for its organizer and admins."""
+    return await service.event_stats(session, user, event_id)

@@ -1,0 +1,201 @@
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from boxoffice.core.schemas import InputModel, OutputModel
+from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone
+from boxoffice.models import EventStatus
+
+MAX_TICKET_TYPES = 20
+MAX_CAPACITY = 1_000_000
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Field(examples=["PyCon"])
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+Venue = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(examples=["Kulturbrauerei"]),
+]
+City = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(examples=["Berlin"])
+]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Category = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50),
+    Field(examples=["music"]),
+]
+TicketTypeName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(examples=["General admission"]),
+]
+Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, examples=[500])]
+MaxTicketsPerBooking = Annotated[int, Field(ge=1, le=50)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class TicketTypeCreate(InputModel):
+    name: TicketTypeName
+    price: Price
+    capacity: Capacity
+
+
+class TicketTypeUpdate(InputModel):
+    name: TicketTypeName | None = None
+    price: Price | None = None
+    capacity: Capacity | None = None
+
+
+class EventFields(InputModel):
+    """The fields an organizer edits; shared by creation and update."""
+
+    title: Title
+    description: Description | None = None
+    venue: Venue
+    city: City
+    address: Address | None = None
+    category: Category | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    timezone: TimeZone = "UTC"
+    currency: Currency = "EUR"
+    max_tickets_per_booking: MaxTicketsPerBooking = 10
+    sales_start_at: AwareDatetime | None = None
+    sales_end_at: AwareDatetime | None = None
+
+
+class EventCreate(EventFields):
+    """A new event: either one ``capacity`` (a single free "General admission" type) or
+    ``ticket_types``."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "Spring Jazz Night",
+                    "venue": "Blue Note",
+                    "city": "Berlin",
+                    "starts_at": "2030-04-01T20:00:00+02:00",
+                    "timezone": "Europe/Berlin",
+                    "currency": "EUR",
+                    "ticket_types": [
+                        {"name": "Standing", "price": "25.00", "capacity": 300},
+                        {"name": "Seated", "price": "45.00", "capacity": 80},
+                    ],
+                }
+            ]
+        }
+    }
+
+    capacity: Capacity | None = None
+    ticket_types: list[TicketTypeCreate] | None = Field(
+        default=None, min_length=1, max_length=MAX_TICKET_TYPES
+    )
+
+    @model_validator(mode="after")
+    def _capacity_or_ticket_types(self) -> "EventCreate":
+        if (self.capacity is None) == (self.ticket_types is None):
+            raise ValueError("give either capacity or ticket_types, not both and not neither")
+        if self.ticket_types is not None:
+            names = [t.name.casefold() for t in self.ticket_types]
+            if len(set(names)) != len(names):
+                raise ValueError("ticket type names must be unique within an event")
+        return self
+
+
+class EventUpdate(InputModel):
+    """Any subset of the event's fields; ``ticket_types`` and ``capacity`` have their own routes."""
+
+    title: Title | None = None
+    description: Description | None = None
+    venue: Venue | None = None
+    city: City | None = None
+    address: Address | None = None
+    category: Category | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    timezone: TimeZone | None = None
+    currency: Currency | None = None
+    max_tickets_per_booking: MaxTicketsPerBooking | None = None
+    sales_start_at: AwareDatetime | None = None
+    sales_end_at: AwareDatetime | None = None
+
+
+class EventCancel(InputModel):
+    reason: Reason | None = None
+
+
+class TicketTypeRead(OutputModel):
+    id: UUID
+    name: str
+    price: MoneyOut
+    capacity: int
+    sold: int
+    available: int
+
+
+class EventRead(OutputModel):
+    id: UUID
+    organizer_id: UUID
+    title: str
+    description: str | None
+    venue: str
+    city: str
+    address: str | None
+    category: str | None
+    starts_at: datetime
+    ends_at: datetime | None
+    timezone: str
+    currency: str
+    status: EventStatus
+    max_tickets_per_booking: int
+    sales_start_at: datetime | None
+    sales_end_at: datetime | None
+    capacity: int
+    tickets_sold: int
+    tickets_available: int
+    ticket_types: list[TicketTypeRead]
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class TicketTypeStats(OutputModel):
+    id: UUID
+    name: str
+    capacity: int
+    sold: int
+    available: int
+    revenue: MoneyOut
+
+
+class EventStats(OutputModel):
+    capacity: int
+    tickets_sold: int
+    tickets_available: int
+    bookings_confirmed: int
+    bookings_cancelled: int
+    revenue: MoneyOut
+    ticket_types: list[TicketTypeStats]
+
+
+class EventSort(StrEnum):
+    STARTS_AT = "starts_at"
+    STARTS_AT_DESC = "-starts_at"
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+
+
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+StatusFilter = Literal["draft", "published", "cancelled"]
+ZERO = Decimal("0.00")

@@ -1,0 +1,94 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from boxoffice.core.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from boxoffice.models.ticket_type import TicketType
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+
+
+class Event(Base):
+    __tablename__ = "event"
+    __table_args__ = (
+        CheckConstraint("max_tickets_per_booking BETWEEN 1 AND 50", name="max_tickets_per_booking"),
+        # The public catalogue: visible events by start time (the default listing and its filters).
+        Index("ix_event_catalogue", "status", "starts_at"),
+        Index("ix_event_city_key_starts_at", "city_key", "starts_at"),
+        Index("ix_event_category_starts_at", "category", "starts_at"),
+        Index("ix_event_organizer_id_created_at", "organizer_id", "created_at"),
+        Index("ix_event_created_at", "created_at"),
+        # Substring search over title, description, venue and city on PostgreSQL (pg_trgm).
+        Index(
+            "ix_event_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("user_account.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    venue: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(50))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[EventStatus] = mapped_column(
+        Enum(EventStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    max_tickets_per_booking: Mapped[int] = mapped_column(Integer)
+    sales_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sales_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
+    # Derived columns, kept by the service: lower-cased so that matching is the same on every backend.
+    city_key: Mapped[str] = mapped_column(String(100))
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an event that has bookings is deleted: it stays for its bookings, hidden from lists.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket_types: Mapped[list["TicketType"]] = relationship(
+        back_populates="event",
+        lazy="raise",
+        order_by="TicketType.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def capacity(self) -> int:
+        return sum(ticket_type.capacity for ticket_type in self.ticket_types)
+
+    @property
+    def tickets_sold(self) -> int:
+        return sum(ticket_type.sold for ticket_type in self.ticket_types)
+
+    @property
+    def tickets_available(self) -> int:
+        return self.capacity - self.tickets_sold
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES

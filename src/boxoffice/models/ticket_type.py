@@ -1,0 +1,41 @@
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from boxoffice.core.db import Base
+
+if TYPE_CHECKING:
+    from boxoffice.models.event import Event
+
+
+class TicketType(Base):
+    """A kind of ticket of one event, with its own price and capacity.
+
+    ``sold`` is the seat ledger: only ever changed by conditional single-statement updates, and always
+    equal to the sum of the quantities of the confirmed bookings of this type.
+    """
+
+    __tablename__ = "ticket_type"
+    __table_args__ = (
+        CheckConstraint("sold >= 0", name="sold_not_negative"),
+        CheckConstraint("sold <= capacity", name="sold_within_capacity"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        UniqueConstraint("event_id", "name"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    capacity: Mapped[int] = mapped_column(Integer)
+    sold: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped["Event"] = relationship(back_populates="ticket_types", lazy="raise")
+
+    @property
+    def available(self) -> int:
+        return self.capacity - self.sold
