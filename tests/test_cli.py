@@ -3,16 +3,17 @@
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
 from boxoffice.cli import app
 from boxoffice.core.config import Settings
 from boxoffice.core.security import Passwords
-from boxoffice.models import User
+from boxoffice.models import Booking, Event, User
 from tests.conftest import make_settings
 from tests.factories import unique_email
 
@@ -148,3 +149,39 @@ def test_the_development_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert first == second
     assert len(first) >= 32
     assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_demo_fills_an_empty_database_and_refuses_a_second_time(
+    backend: str, empty_database_url: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = empty_database_url(backend)
+    monkeypatch.setenv("BOXOFFICE_DATABASE_URL", url)
+    monkeypatch.setenv("BOXOFFICE_PASSWORD_HASH_MEMORY_KIB", "1024")
+    monkeypatch.setenv("BOXOFFICE_PASSWORD_HASH_TIME_COST", "1")
+    monkeypatch.chdir(tmp_path)
+
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "nadia@demo.boxoffice" in first.output
+    assert "demo-password" in first.output
+
+    async def catalogue_size() -> tuple[int, int]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                events = await connection.scalar(
+                    select(func.count()).select_from(Event).where(Event.status == "published")
+                )
+                bookings = await connection.scalar(select(func.count()).select_from(Booking))
+                return int(events or 0), int(bookings or 0)
+        finally:
+            await engine.dispose()
+
+    events, bookings = asyncio.run(catalogue_size())
+    assert events >= 5
+    assert bookings >= 5
+
+    second = runner.invoke(app, ["demo"])
+    assert second.exit_code == 1
+    assert "already has accounts" in second.output
+    assert asyncio.run(catalogue_size()) == (events, bookings)

@@ -101,6 +101,23 @@ def create_admin(
 
 
 @app.command()
+def demo() -> None:
+    """Fill an empty database with organizers, attendees, published events and bookings."""
+    from boxoffice.demo import DEMO_PASSWORD, DatabaseNotEmpty, fill_demo
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        logins = asyncio.run(fill_demo(settings))
+    except DatabaseNotEmpty as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(code=1) from error
+    typer.echo(f"demo data created; every account's password is {DEMO_PASSWORD!r}:")
+    for login in logins:
+        typer.echo(f"  {login.role.value:<9} {login.email}")
+
+
+@app.command()
 def openapi() -> None:
     """Print the OpenAPI document as JSON."""
     from boxoffice.app import create_app
