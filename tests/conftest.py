@@ -50,6 +50,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "password_hash_parallelism": 1,
         "log_level": "WARNING",
         "log_format": "json",
+        "run_worker": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,5 +1,6 @@
 """The application factory: routers, middleware, error handlers, lifespan."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from boxoffice.core.errors import install_error_handlers
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
+from boxoffice.notifications.worker import create_worker
 
 API_PREFIX = "/api/v1"
 
@@ -43,9 +45,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = (
+            asyncio.create_task(create_worker(database, settings).run(stop), name="outbox-worker")
+            if settings.run_worker
+            else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                await worker
             await database.dispose()
 
     app = FastAPI(

@@ -76,6 +76,16 @@ def serve(
     )
 
 
+@app.command()
+def worker() -> None:
+    """Send queued email (and queue reminders) until SIGTERM; run as many as you like."""
+    from boxoffice.notifications.worker import run_standalone
+
+    settings = _settings()
+    typer.echo("boxoffice worker running; stop with SIGTERM or Ctrl-C")
+    asyncio.run(run_standalone(settings))
+
+
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email")],

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.core.db import rows_affected, utcnow, violates_unique
 from boxoffice.core.errors import EmailTaken
-from boxoffice.models import AuthSession, User
+from boxoffice.models import AuthSession, PasswordResetToken, User
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -115,3 +115,40 @@ async def revoke_user_sessions(session: AsyncSession, user_id: UUID, *, keep: UU
     if keep is not None:
         statement = statement.where(AuthSession.id != keep)
     await session.execute(statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+
+
+async def add_reset_token(
+    session: AsyncSession, user_id: UUID, token_hash: str, expires_at: datetime
+) -> None:
+    session.add(PasswordResetToken(user_id=user_id, token_hash=token_hash, expires_at=expires_at))
+    await session.flush()
+
+
+async def spend_reset_token(session: AsyncSession, token_hash: str) -> UUID | None:
+    """Use a reset token once: of two requests presenting it, one wins. The user it was for, or None."""
+    now = utcnow()
+    user_id = await session.scalar(
+        select(PasswordResetToken.user_id).where(PasswordResetToken.token_hash == token_hash)
+    )
+    if user_id is None:
+        return None
+    result = await session.execute(
+        update(PasswordResetToken)
+        .where(
+            PasswordResetToken.token_hash == token_hash,
+            PasswordResetToken.used_at.is_(None),
+            PasswordResetToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rows_affected(result) != 1:
+        return None
+    # Any other outstanding token of this user dies with this one.
+    await session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return user_id

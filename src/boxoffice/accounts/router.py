@@ -9,8 +9,11 @@ from pydantic import ValidationError
 
 from boxoffice.accounts import service
 from boxoffice.accounts.schemas import (
+    Accepted,
     LoginRequest,
     LogoutRequest,
+    PasswordForgotRequest,
+    PasswordResetRequest,
     RefreshRequest,
     RegisterRequest,
     TokenPair,
@@ -130,6 +133,29 @@ async def logout(
 ) -> Response:
     """End this session: its access token stops working at once and its refresh token is spent."""
     await service.logout(session, tokens, principal, data.refresh_token if data else None)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post(
+    "/password/forgot",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problems(422, 429),
+)
+async def forgot_password(data: PasswordForgotRequest, session: SessionDep) -> Accepted:
+    """Email a password reset token. Always 202, so nobody learns which emails have accounts."""
+    await service.request_password_reset(session, data.email)
+    return Accepted(detail="If an account exists for this email, a reset token is on its way.")
+
+
+@auth_router.post(
+    "/password/reset", status_code=status.HTTP_204_NO_CONTENT, responses=problems(400, 422, 429)
+)
+async def reset_password(
+    data: PasswordResetRequest, session: SessionDep, passwords: PasswordsDep
+) -> Response:
+    """Set a new password with the emailed token (single use, one hour); every session ends."""
+    await service.reset_password(session, passwords, data.token, data.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -75,3 +75,16 @@ class TokenPair(OutputModel):
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int = Field(description="Seconds until the access token expires", examples=[900])
+
+
+class PasswordForgotRequest(InputModel):
+    email: Email
+
+
+class PasswordResetRequest(InputModel):
+    token: Token
+    new_password: NewPassword
+
+
+class Accepted(OutputModel):
+    detail: str

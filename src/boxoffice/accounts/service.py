@@ -1,5 +1,8 @@
 """Account rules: who may register, log in, refresh, log out and change what."""
 
+import hashlib
+import secrets
+from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +15,7 @@ from boxoffice.core.errors import (
     AccountDisabled,
     EmailTaken,
     InvalidCredentials,
+    ResetTokenInvalid,
     RuleViolation,
     TokenInvalid,
     TokenReused,
@@ -19,6 +23,9 @@ from boxoffice.core.errors import (
 )
 from boxoffice.core.security import Passwords, Tokens, TokenType
 from boxoffice.models import Role, User
+from boxoffice.notifications import outbox
+
+RESET_TOKEN_TTL = timedelta(hours=1)
 
 
 async def register(session: AsyncSession, passwords: Passwords, data: RegisterRequest) -> User:
@@ -158,3 +165,28 @@ async def update_profile(
         user.password_hash = await passwords.hash(data.password)
         await repository.revoke_user_sessions(session, user.id, keep=principal.session_id)
     return await repository.save_user(session, user)
+
+
+def _reset_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def request_password_reset(session: AsyncSession, email: str) -> None:
+    """Email a single-use reset token if an active account has this email; say nothing either way."""
+    user = await repository.user_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    token = secrets.token_urlsafe(32)
+    await repository.add_reset_token(session, user.id, _reset_token_hash(token), utcnow() + RESET_TOKEN_TTL)
+    outbox.password_reset(session, user, token, int(RESET_TOKEN_TTL.total_seconds() // 60))
+
+
+async def reset_password(session: AsyncSession, passwords: Passwords, token: str, new_password: str) -> None:
+    """Set a new password with a reset token, once; every session of the user ends."""
+    user_id = await repository.spend_reset_token(session, _reset_token_hash(token))
+    user = await repository.user_by_id(session, user_id) if user_id else None
+    if user is None or not user.is_active:
+        raise ResetTokenInvalid("This reset token is invalid, used or expired; ask for a new one.")
+    user.password_hash = await passwords.hash(new_password)
+    await repository.revoke_user_sessions(session, user.id)
+    await repository.save_user(session, user)

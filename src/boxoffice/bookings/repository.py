@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from boxoffice.core.db import rows_affected, utcnow, violates_unique
 from boxoffice.core.errors import AlreadyBooked, IdempotencyInProgress
 from boxoffice.core.pagination import PageParams
-from boxoffice.models import Booking, BookingStatus, Event, IdempotencyKey, TicketType
+from boxoffice.models import Booking, BookingStatus, Event, EventStatus, IdempotencyKey, TicketType
 
 CODE_ATTEMPTS = 5
 
@@ -356,3 +356,59 @@ async def remember_response(
 async def purge_idempotency_keys(session: AsyncSession, older_than: datetime) -> int:
     result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < older_than))
     return rows_affected(result)
+
+
+async def due_for_reminder(
+    session: AsyncSession, now: datetime, until: datetime, limit: int
+) -> Sequence[Booking]:
+    """Confirmed bookings of published events starting in (now, until] not yet reminded."""
+    return (
+        await session.scalars(
+            select(Booking)
+            .join(Event, Event.id == Booking.event_id)
+            .where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+                Event.starts_at <= until,
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.reminder_queued_at.is_(None),
+            )
+            .order_by(Event.starts_at)
+            .limit(limit)
+            .options(selectinload(Booking.event).selectinload(Event.ticket_types))
+        )
+    ).all()
+
+
+async def mark_reminders_queued(session: AsyncSession, booking_ids: Sequence[UUID], now: datetime) -> None:
+    if booking_ids:
+        await session.execute(
+            update(Booking)
+            .where(Booking.id.in_(booking_ids))
+            .values(reminder_queued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def confirmed_of_upcoming_event(session: AsyncSession, booking_id: UUID, now: datetime) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    Booking.id == booking_id,
+                    Booking.status == BookingStatus.CONFIRMED,
+                    Booking.event_id == Event.id,
+                    Event.status == EventStatus.PUBLISHED,
+                    Event.starts_at > now,
+                )
+            )
+        )
+    )
+
+
+async def confirmed_of_event(session: AsyncSession, event_id: UUID) -> Sequence[Booking]:
+    return (
+        await session.scalars(
+            select(Booking).where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
+        )
+    ).all()

@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +33,7 @@ from boxoffice.core.errors import (
 from boxoffice.core.pagination import PageParams
 from boxoffice.events import access
 from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, EventStatus, Role, TicketType, User
+from boxoffice.notifications import outbox
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -110,6 +111,7 @@ async def create_booking(session: AsyncSession, user: User, data: BookingCreate)
     )
     booking.event = event
     await repository.insert_booking(session, booking, new_booking_code)
+    outbox.booking_confirmed(session, booking, event)
     await _take_seats(session, ticket_type, data.quantity)
     return booking
 
@@ -191,24 +193,29 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     for field, value in changes.items():
         if value is None:
             raise RuleViolation(["body", field], f"{field} cannot be null")
-    if "holder_name" in changes:
-        booking.holder_name = changes["holder_name"]
-    if "holder_email" in changes:
-        booking.holder_email = changes["holder_email"]
-    new_quantity = changes.get("quantity", booking.quantity)
-    if new_quantity != booking.quantity:
-        _ensure_quantity_allowed(event, new_quantity)
-        await session.flush()
-        previous = booking.quantity
-        if not await repository.set_quantity(session, booking, new_quantity):
+    made = {
+        field: [getattr(booking, field), value]
+        for field, value in changes.items()
+        if getattr(booking, field) != value
+    }
+    if not made:
+        return booking
+    if "quantity" in made:
+        _ensure_quantity_allowed(event, changes["quantity"])
+    booking.holder_name = changes.get("holder_name", booking.holder_name)
+    booking.holder_email = changes.get("holder_email", booking.holder_email)
+    await session.flush()
+    if "quantity" in made:
+        previous, wanted = made["quantity"]
+        if not await repository.set_quantity(session, booking, wanted):
             raise AlreadyCancelled("This booking changed meanwhile; read it again.")
         ticket_type = next(t for t in event.ticket_types if t.id == booking.ticket_type_id)
-        if new_quantity > previous:
-            await _take_seats(session, ticket_type, new_quantity - previous)
+        if wanted > previous:
+            await _take_seats(session, ticket_type, wanted - previous)
         else:
-            await repository.release_seats(session, ticket_type.id, previous - new_quantity)
-    await session.flush()
+            await repository.release_seats(session, ticket_type.id, previous - wanted)
     await repository.reload(session, booking)
+    outbox.booking_changed(session, booking, event, made)
     return booking
 
 
@@ -222,14 +229,44 @@ async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) ->
         reason = "Cancelled by an administrator."
     if not await repository.mark_cancelled(session, booking.id, reason):
         raise AlreadyCancelled("This booking is already cancelled.")
-    await repository.release_seats(session, booking.ticket_type_id, booking.quantity)
     await repository.reload(session, booking)
+    outbox.booking_cancelled(session, booking, event, reason)
+    await repository.release_seats(session, booking.ticket_type_id, booking.quantity)
     return booking
 
 
-async def cancel_all_for_event(session: AsyncSession, event: Event, reason: str | None) -> list[Booking]:
-    """Cancel every confirmed booking of an event that is being cancelled (same transaction)."""
-    return await repository.cancel_confirmed_of_event(session, event.id, reason or "The event was cancelled.")
+async def cancel_all_for_event(session: AsyncSession, event: Event, reason: str | None) -> None:
+    """Cancel every confirmed booking of an event that is being cancelled, and tell each holder
+    (same transaction). The caller holds the event's row lock."""
+    cancelled = await repository.cancel_confirmed_of_event(
+        session, event.id, reason or "The event was cancelled."
+    )
+    outbox.event_cancelled(session, event, cancelled, reason)
+
+
+async def tell_holders_event_changed(
+    session: AsyncSession, event: Event, changes: dict[str, tuple[Any, Any]]
+) -> None:
+    """Email every confirmed holder that the event's time or place changed."""
+    outbox.event_changed(session, event, await repository.confirmed_of_event(session, event.id), changes)
+
+
+async def due_for_reminder(
+    session: AsyncSession, *, now: datetime, lead: timedelta, limit: int
+) -> Sequence[Booking]:
+    return await repository.due_for_reminder(session, now, now + lead, limit)
+
+
+async def mark_reminders_queued(session: AsyncSession, booking_ids: Sequence[UUID], now: datetime) -> None:
+    await repository.mark_reminders_queued(session, booking_ids, now)
+
+
+async def still_worth_a_reminder(session: AsyncSession, booking_id: UUID, now: datetime) -> bool:
+    return await repository.confirmed_of_upcoming_event(session, booking_id, now)
+
+
+async def forget_stale_idempotency_keys(session: AsyncSession, now: datetime) -> int:
+    return await repository.purge_idempotency_keys(session, now - IDEMPOTENCY_WINDOW)
 
 
 async def event_has_bookings(session: AsyncSession, event_id: UUID) -> bool:

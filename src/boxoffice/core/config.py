@@ -20,6 +20,11 @@ class Environment(StrEnum):
     TEST = "test"
 
 
+class EmailBackend(StrEnum):
+    CONSOLE = "console"  # log the message (development)
+    SMTP = "smtp"
+
+
 class LogFormat(StrEnum):
     AUTO = "auto"  # pretty in a terminal, JSON otherwise
     CONSOLE = "console"
@@ -44,6 +49,25 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=8)
     password_hash_parallelism: int = Field(default=4, ge=1)
+
+    email_backend: EmailBackend = EmailBackend.CONSOLE
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    email_from: str = "boxoffice <no-reply@boxoffice.localhost>"
+
+    run_worker: bool = True
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    reminder_lead_seconds: int = Field(default=86400, ge=0)
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_retry_base_seconds: float = Field(default=10.0, gt=0)
+    outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # How long a claimed message is reserved for its worker; a worker that dies frees it after this.
+    outbox_lease_seconds: float = Field(default=300.0, gt=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"

@@ -98,10 +98,17 @@ async def update_event(session: AsyncSession, user: User, event_id: UUID, data: 
         {**current, **changes},
         starts_changed="starts_at" in changes and changes["starts_at"] != event.starts_at,
     )
+    for_holders = {
+        field: (current[field], value)
+        for field, value in changes.items()
+        if field in HOLDER_RELEVANT_FIELDS and value != current[field]
+    }
     for field, value in changes.items():
         setattr(event, field, value)
     _refresh_derived(event)
     await repository.add(session, event)
+    if for_holders and event.status is EventStatus.PUBLISHED:
+        await bookings_service.tell_holders_event_changed(session, event, for_holders)
     return event
 
 

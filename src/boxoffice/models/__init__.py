@@ -4,6 +4,8 @@ from boxoffice.models.auth_session import AuthSession
 from boxoffice.models.booking import ACTIVE, Booking, BookingStatus
 from boxoffice.models.event import PUBLIC_STATUSES, Event, EventStatus
 from boxoffice.models.idempotency_key import IdempotencyKey
+from boxoffice.models.outbox_message import OutboxMessage, OutboxStatus
+from boxoffice.models.password_reset_token import PasswordResetToken
 from boxoffice.models.ticket_type import TicketType
 from boxoffice.models.user import Role, User
 
@@ -16,6 +18,9 @@ __all__ = [
     "Event",
     "EventStatus",
     "IdempotencyKey",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PasswordResetToken",
     "Role",
     "TicketType",
     "User",

@@ -73,5 +73,8 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
+    # When the reminder email was queued; the scheduler's cheap filter (the outbox dedupe key is the
+    # guarantee that there is only one).
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped["Event"] = relationship(lazy="raise")

@@ -1,0 +1,1 @@
+"""Notifications: a transactional outbox of emails, the worker that sends them, reminders."""

@@ -1,0 +1,126 @@
+"""Enqueueing email: an outbox row written in the caller's transaction, so a change and its email
+commit together or not at all. Nothing here talks to a mail server."""
+
+import json
+import uuid
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.core.types import money_string
+from boxoffice.models import Booking, Event, OutboxMessage, User
+
+
+class MessageKind(StrEnum):
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_CHANGED = "booking_changed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_REMINDER = "event_reminder"
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a message kind, not a secret)
+
+
+def _event_facts(event: Event) -> dict[str, Any]:
+    return {
+        "id": str(event.id),
+        "title": event.title,
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat() if event.ends_at else None,
+        "timezone": event.timezone,
+        "venue": event.venue,
+        "address": event.address,
+        "city": event.city,
+    }
+
+
+def _booking_facts(booking: Booking, event: Event) -> dict[str, Any]:
+    ticket_type = next((t.name for t in event.ticket_types if t.id == booking.ticket_type_id), "Ticket")
+    return {
+        "id": str(booking.id),
+        "code": booking.code,
+        "quantity": booking.quantity,
+        "ticket_type": ticket_type,
+        "holder_name": booking.holder_name,
+        "total_price": money_string(booking.total_price),
+        "currency": booking.currency,
+    }
+
+
+def _message(
+    kind: MessageKind, recipient: str, payload: dict[str, Any], dedupe_key: str | None
+) -> OutboxMessage:
+    return OutboxMessage(
+        id=uuid.uuid4(),
+        kind=kind.value,
+        dedupe_key=dedupe_key or f"{kind.value}:{uuid.uuid4()}",
+        recipient=recipient,
+        payload=json.dumps(payload),
+    )
+
+
+def _about_booking(
+    session: AsyncSession, kind: MessageKind, booking: Booking, event: Event, **extra: Any
+) -> None:
+    payload = {"booking": _booking_facts(booking, event), "event": _event_facts(event), **extra}
+    session.add(_message(kind, booking.holder_email, payload, None))
+
+
+def booking_confirmed(session: AsyncSession, booking: Booking, event: Event) -> None:
+    _about_booking(session, MessageKind.BOOKING_CONFIRMED, booking, event)
+
+
+def booking_changed(session: AsyncSession, booking: Booking, event: Event, changes: dict[str, Any]) -> None:
+    _about_booking(session, MessageKind.BOOKING_CHANGED, booking, event, changes=changes)
+
+
+def booking_cancelled(session: AsyncSession, booking: Booking, event: Event, reason: str | None) -> None:
+    _about_booking(session, MessageKind.BOOKING_CANCELLED, booking, event, reason=reason)
+
+
+def event_cancelled(
+    session: AsyncSession, event: Event, bookings: Iterable[Booking], reason: str | None
+) -> None:
+    for booking in bookings:
+        _about_booking(session, MessageKind.EVENT_CANCELLED, booking, event, reason=reason)
+
+
+def event_changed(
+    session: AsyncSession, event: Event, bookings: Iterable[Booking], changes: dict[str, tuple[Any, Any]]
+) -> None:
+    """``changes`` maps a field to (before, after)."""
+    readable = {
+        field: [v.isoformat() if hasattr(v, "isoformat") else v for v in values]
+        for field, values in changes.items()
+    }
+    for booking in bookings:
+        _about_booking(session, MessageKind.EVENT_CHANGED, booking, event, changes=readable)
+
+
+def password_reset(session: AsyncSession, user: User, token: str, expires_in_minutes: int) -> None:
+    payload = {"name": user.full_name, "token": token, "expires_in_minutes": expires_in_minutes}
+    session.add(_message(MessageKind.PASSWORD_RESET, user.email, payload, None))
+
+
+def reminder_key(booking: Booking) -> str:
+    return f"{MessageKind.EVENT_REMINDER.value}:{booking.id}"
+
+
+async def queue_reminder(session: AsyncSession, booking: Booking, event: Event) -> None:
+    """Queue the one reminder of a booking; if any scheduler queued it already, do nothing."""
+    message = _message(
+        MessageKind.EVENT_REMINDER,
+        booking.holder_email,
+        {"booking": _booking_facts(booking, event), "event": _event_facts(event)},
+        reminder_key(booking),
+    )
+    values = {column.key: getattr(message, column.key) for column in OutboxMessage.__table__.columns}
+    values = {key: value for key, value in values.items() if value is not None}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )

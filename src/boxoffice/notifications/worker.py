@@ -1,0 +1,234 @@
+"""The outbox worker: claims due messages, sends them, marks them sent, retries failures.
+
+Delivery is at least once. A claim is a lease (``claim_token`` + ``claimed_until``) taken in one short
+transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never wait for each other); the
+message is sent outside any transaction; a second short transaction marks it sent, but only while the
+claim is still this worker's. A worker killed mid-send leaves its claims to expire, and another worker
+sends those messages again: nothing is lost, and in the normal case nothing is sent twice.
+"""
+
+import asyncio
+import contextlib
+import random
+import secrets
+import signal
+from collections.abc import Sequence
+from datetime import timedelta
+from uuid import UUID
+
+import structlog
+from prometheus_client import Counter, Gauge
+from sqlalchemy import func, or_, select, update
+
+from boxoffice.core.config import Settings
+from boxoffice.core.db import Database, create_database, utcnow
+from boxoffice.models import OutboxMessage, OutboxStatus
+from boxoffice.notifications import scheduler
+from boxoffice.notifications.mailer import Mailer, create_mailer
+from boxoffice.notifications.messages import render
+
+log = structlog.get_logger("boxoffice.worker")
+
+OUTBOX_PENDING = Gauge("boxoffice_outbox_pending", "Outbox messages waiting to be sent")
+OUTBOX_SENT = Counter("boxoffice_outbox_sent_total", "Outbox messages sent")
+OUTBOX_RETRIED = Counter("boxoffice_outbox_retried_total", "Failed sends scheduled for another attempt")
+OUTBOX_DEAD = Counter("boxoffice_outbox_dead_total", "Messages given up on after too many attempts")
+OUTBOX_SKIPPED = Counter("boxoffice_outbox_skipped_total", "Messages no longer relevant when due")
+
+SCHEDULER_INTERVAL_SECONDS = 30.0
+
+
+def retry_delay(attempts: int, base: float, ceiling: float) -> float:
+    """Exponential backoff with full jitter: 0..base*2^(attempts-1), capped."""
+    return random.uniform(0, min(ceiling, base * 2 ** (attempts - 1)))  # noqa: S311  (jitter, not secrets)
+
+
+class OutboxWorker:
+    def __init__(self, database: Database, settings: Settings, mailer: Mailer) -> None:
+        self._database = database
+        self._settings = settings
+        self._mailer = mailer
+        self._token = secrets.token_hex(16)
+        self._next_schedule = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; then finish the message in hand and release the rest."""
+        log.info("worker_started", worker=self._token[:8])
+        while not stop.is_set():
+            handled = 0
+            try:
+                await self._schedule_if_due()
+                handled = await self.process_batch(stop)
+            except Exception:
+                log.exception("worker_iteration_failed")
+            if handled == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._settings.worker_poll_seconds)
+        log.info("worker_stopped", worker=self._token[:8])
+
+    async def _schedule_if_due(self) -> None:
+        loop_time = asyncio.get_running_loop().time()
+        if loop_time < self._next_schedule:
+            return
+        self._next_schedule = loop_time + SCHEDULER_INTERVAL_SECONDS
+        await self.schedule()
+
+    async def schedule(self) -> None:
+        """Queue due reminders and drop expired housekeeping rows; safe to run in many workers."""
+        async with self._database.unit_of_work() as session:
+            await scheduler.run(session, self._settings)
+        async with self._database.reader() as session:
+            pending = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+            )
+        OUTBOX_PENDING.set(int(pending or 0))
+
+    async def process_batch(self, stop: asyncio.Event | None = None) -> int:
+        """Claim up to a batch of due messages and send them; the number handled."""
+        claimed = await self._claim()
+        for index, message in enumerate(claimed):
+            if stop is not None and stop.is_set():
+                await self._release([m.id for m in claimed[index:]])
+                break
+            await self._deliver(message)
+        return len(claimed)
+
+    async def drain(self, max_batches: int = 1000) -> int:
+        """Send until nothing is due (tests, and the end of a worker's life); the number handled."""
+        total = 0
+        for _ in range(max_batches):
+            handled = await self.process_batch()
+            if handled == 0:
+                break
+            total += handled
+        return total
+
+    async def _claim(self) -> Sequence[OutboxMessage]:
+        now = utcnow()
+        async with self._database.unit_of_work() as session:
+            due_ids = (
+                await session.scalars(
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.next_attempt_at <= now,
+                        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                    )
+                    .order_by(OutboxMessage.next_attempt_at)
+                    .limit(self._settings.outbox_batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not due_ids:
+                return []
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(due_ids))
+                .values(
+                    claim_token=self._token,
+                    claimed_until=now + timedelta(seconds=self._settings.outbox_lease_seconds),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            claimed = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.id.in_(due_ids), OutboxMessage.claim_token == self._token)
+                    .order_by(OutboxMessage.next_attempt_at)
+                )
+            ).all()
+            session.expunge_all()
+            return claimed
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            if not await scheduler.still_relevant(self._database, message):
+                await self._finish(message, OutboxStatus.SKIPPED)
+                OUTBOX_SKIPPED.inc()
+                return
+            await self._mailer.send(render(message))
+        except Exception as error:
+            await self._failed(message, error)
+            return
+        await self._finish(message, OutboxStatus.SENT)
+        OUTBOX_SENT.inc()
+
+    async def _finish(self, message: OutboxMessage, status: OutboxStatus) -> None:
+        async with self._database.unit_of_work() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == self._token)
+                .values(
+                    status=status,
+                    sent_at=utcnow() if status is OutboxStatus.SENT else None,
+                    attempts=OutboxMessage.attempts + 1,
+                    claim_token=None,
+                    claimed_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _failed(self, message: OutboxMessage, error: Exception) -> None:
+        attempts = message.attempts + 1
+        reason = f"{type(error).__name__}: {error}"[:1000]
+        dead = attempts >= self._settings.outbox_max_attempts
+        delay = retry_delay(
+            attempts, self._settings.outbox_retry_base_seconds, self._settings.outbox_retry_max_seconds
+        )
+        async with self._database.unit_of_work() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == self._token)
+                .values(
+                    status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+                    attempts=attempts,
+                    next_attempt_at=utcnow() + timedelta(seconds=delay),
+                    last_error=reason,
+                    claim_token=None,
+                    claimed_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        if dead:
+            OUTBOX_DEAD.inc()
+            log.error(
+                "email_dead", message_id=str(message.id), kind=message.kind, attempts=attempts, error=reason
+            )
+        else:
+            OUTBOX_RETRIED.inc()
+            log.warning(
+                "email_send_failed",
+                message_id=str(message.id),
+                kind=message.kind,
+                attempts=attempts,
+                retry_in_seconds=round(delay, 1),
+                error=reason,
+            )
+
+    async def _release(self, message_ids: list[UUID]) -> None:
+        async with self._database.unit_of_work() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claim_token == self._token)
+                .values(claim_token=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def create_worker(database: Database, settings: Settings) -> OutboxWorker:
+    return OutboxWorker(database, settings, create_mailer(settings))
+
+
+async def run_standalone(settings: Settings) -> None:
+    """``boxoffice worker``: work until SIGTERM or SIGINT, then stop cleanly."""
+    database = create_database(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await create_worker(database, settings).run(stop)
+    finally:
+        await database.dispose()
