@@ -25,6 +25,7 @@ from boxoffice.core.db import Base
 from boxoffice.migrations import upgrade_to_head
 
 POSTGRES_URL = os.environ.get("BOXOFFICE_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
@@ -32,14 +33,18 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 def pytest_configure(config: pytest.Config) -> None:
     if IN_CI and not POSTGRES_URL:
         raise pytest.UsageError("CI=true but BOXOFFICE_TEST_POSTGRES_URL is not set")
+    if IN_CI and not REDIS_URL:
+        raise pytest.UsageError("CI=true but BOXOFFICE_TEST_REDIS_URL is not set")
 
 
 def pytest_report_header() -> str:
-    return f"boxoffice test databases: {', '.join(BACKENDS)}"
+    redis = REDIS_URL or "not set (BOXOFFICE_TEST_REDIS_URL); shared-limit tests use Redis only when set"
+    return f"boxoffice test databases: {', '.join(BACKENDS)}; redis: {redis}"
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings for a test app: cheap Argon2 parameters, quiet JSON logs, a throwaway key file."""
+    """Settings for a test app: cheap Argon2 parameters, quiet JSON logs, a throwaway key file, no
+    in-process worker and no rate limits (the tests of those switch them on)."""
     values: dict[str, Any] = {
         "env": "test",
         "database_url": database_url,
@@ -51,6 +56,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "log_level": "WARNING",
         "log_format": "json",
         "run_worker": False,
+        "rate_limits_enabled": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

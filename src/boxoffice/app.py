@@ -4,17 +4,20 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from boxoffice import __version__
 from boxoffice.accounts.router import auth_router, users_router
+from boxoffice.admin.router import router as admin_router
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.core import health
+from boxoffice.core.body_limit import BodyLimitMiddleware
 from boxoffice.core.config import Settings
 from boxoffice.core.db import create_database
 from boxoffice.core.errors import install_error_handlers
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
+from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
 from boxoffice.notifications.worker import create_worker
@@ -34,6 +37,7 @@ TAGS = [
     {"name": "users", "description": "The caller's own account."},
     {"name": "events", "description": "The catalogue, and organizers' events and ticket types."},
     {"name": "bookings", "description": "Booking, changing and cancelling tickets; guest lists."},
+    {"name": "admin", "description": "Users, roles, bans, platform figures and the audit log (admins only)."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]
 
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop.set()
             if worker is not None:
                 await worker
+            await app.state.rate_limiter.close()
             await database.dispose()
 
     app = FastAPI(
@@ -70,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.passwords = Passwords(settings)
     app.state.tokens = Tokens(settings)
+    app.state.rate_limiter = RateLimiter(settings, app.state.tokens)
 
     install_error_handlers(app)
     if settings.cors_origins:
@@ -80,13 +86,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # added last, so it wraps everything
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit(Budget.DEFAULT))])
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(events_router)
     api.include_router(bookings_router)
+    api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health.router)
     return app

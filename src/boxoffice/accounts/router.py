@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -29,6 +29,7 @@ from boxoffice.core.deps import (
     TokensDep,
 )
 from boxoffice.core.errors import problems
+from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.models import User
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -62,6 +63,7 @@ _LOGIN_BODY: dict[str, Any] = {
 
 @auth_router.post(
     "/register",
+    dependencies=[Depends(rate_limit(Budget.AUTH, "register"))],
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
     responses=problems(409, 422, 429),
@@ -95,6 +97,7 @@ async def _login_credentials(request: Request) -> LoginRequest:
 
 @auth_router.post(
     "/login",
+    dependencies=[Depends(rate_limit(Budget.AUTH, "login"))],
     response_model=TokenPair,
     responses=problems(401, 403, 422, 429),
     openapi_extra=_LOGIN_BODY,
@@ -138,6 +141,7 @@ async def logout(
 
 @auth_router.post(
     "/password/forgot",
+    dependencies=[Depends(rate_limit(Budget.AUTH, "password_forgot"))],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     responses=problems(422, 429),
@@ -149,7 +153,10 @@ async def forgot_password(data: PasswordForgotRequest, session: SessionDep) -> A
 
 
 @auth_router.post(
-    "/password/reset", status_code=status.HTTP_204_NO_CONTENT, responses=problems(400, 422, 429)
+    "/password/reset",
+    dependencies=[Depends(rate_limit(Budget.AUTH, "password_reset"))],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(400, 422, 429),
 )
 async def reset_password(
     data: PasswordResetRequest, session: SessionDep, passwords: PasswordsDep

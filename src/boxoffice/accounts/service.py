@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.accounts import repository
 from boxoffice.accounts.schemas import RegisterRequest, TokenPair, UserUpdate
+from boxoffice.core import audit
+from boxoffice.core.audit import Action
 from boxoffice.core.db import utcnow
 from boxoffice.core.deps import ClientInfo, Principal
 from boxoffice.core.errors import (
@@ -73,11 +75,19 @@ async def login(
     user = await repository.user_by_email(session, email)
     # Always verify a hash, even for an unknown email, so both failures take the same time.
     if not await passwords.verify(password, user.password_hash if user else None):
+        reason = "wrong_password" if user else "unknown_email"
+        audit.record(
+            session, user, Action.LOGIN_FAILED, "user", user.id if user else None, email=email, reason=reason
+        )
         raise InvalidCredentials("The email or password is wrong.")
     assert user is not None
     if not user.is_active:
+        audit.record(
+            session, user, Action.LOGIN_FAILED, "user", user.id, email=email, reason="account_disabled"
+        )
         raise AccountDisabled("This account has been disabled.")
     user.last_login_at = utcnow()
+    audit.record(session, user, Action.LOGIN_SUCCEEDED, "user", user.id)
     return await _open_session(session, tokens, user.id, client)
 
 
@@ -164,6 +174,7 @@ async def update_profile(
     if data.password is not None:
         user.password_hash = await passwords.hash(data.password)
         await repository.revoke_user_sessions(session, user.id, keep=principal.session_id)
+        audit.record(session, user, Action.PASSWORD_CHANGED, "user", user.id)
     return await repository.save_user(session, user)
 
 
@@ -189,4 +200,10 @@ async def reset_password(session: AsyncSession, passwords: Passwords, token: str
         raise ResetTokenInvalid("This reset token is invalid, used or expired; ask for a new one.")
     user.password_hash = await passwords.hash(new_password)
     await repository.revoke_user_sessions(session, user.id)
+    audit.record(session, user, Action.PASSWORD_RESET, "user", user.id)
     await repository.save_user(session, user)
+
+
+async def end_all_sessions(session: AsyncSession, user_id: UUID) -> None:
+    """Revoke every session of a user (a ban): their tokens stop working with the next request."""
+    await repository.revoke_user_sessions(session, user_id)

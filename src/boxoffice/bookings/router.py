@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from boxoffice.bookings import service
@@ -15,6 +15,7 @@ from boxoffice.core.db import Database
 from boxoffice.core.deps import CurrentUser, SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, PageParams
+from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.types import money_string
 from boxoffice.events.schemas import SearchText
 from boxoffice.models import Booking, BookingStatus
@@ -41,8 +42,12 @@ def _page(items: Sequence[Booking], total: int, page: PageParams) -> Page[Bookin
     )
 
 
+_BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
+
+
 @router.post(
     "/bookings",
+    dependencies=_BOOKING_WRITES,
     status_code=status.HTTP_201_CREATED,
     response_model=BookingRead,
     responses=problems(401, 404, 409, 422, 429),
@@ -84,7 +89,10 @@ async def read_booking(booking_id: UUID, session: SessionDep, user: CurrentUser)
 
 
 @router.patch(
-    "/bookings/{booking_id}", response_model=BookingRead, responses=problems(401, 403, 404, 409, 422)
+    "/bookings/{booking_id}",
+    dependencies=_BOOKING_WRITES,
+    response_model=BookingRead,
+    responses=problems(401, 403, 404, 409, 422, 429),
 )
 async def change_booking(
     booking_id: UUID, data: BookingUpdate, session: SessionDep, user: CurrentUser
@@ -93,7 +101,12 @@ async def change_booking(
     return await service.change_booking(session, user, booking_id, data)
 
 
-@router.delete("/bookings/{booking_id}", response_model=BookingRead, responses=problems(401, 404, 409))
+@router.delete(
+    "/bookings/{booking_id}",
+    dependencies=_BOOKING_WRITES,
+    response_model=BookingRead,
+    responses=problems(401, 404, 409, 429),
+)
 async def cancel_booking(booking_id: UUID, session: SessionDep, user: CurrentUser) -> Booking:
     """Cancel a booking; its tickets go back on sale at once. The booking is kept, cancelled."""
     return await service.cancel_booking(session, user, booking_id)

@@ -19,6 +19,8 @@ from boxoffice.bookings import repository
 from boxoffice.bookings.codes import new_booking_code
 from boxoffice.bookings.repository import EventFigures
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
+from boxoffice.core import audit
+from boxoffice.core.audit import Action
 from boxoffice.core.db import utcnow
 from boxoffice.core.errors import (
     AlreadyCancelled,
@@ -112,6 +114,15 @@ async def create_booking(session: AsyncSession, user: User, data: BookingCreate)
     booking.event = event
     await repository.insert_booking(session, booking, new_booking_code)
     outbox.booking_confirmed(session, booking, event)
+    audit.record(
+        session,
+        user,
+        Action.BOOKING_CREATED,
+        "booking",
+        booking.id,
+        event_id=event.id,
+        quantity=booking.quantity,
+    )
     await _take_seats(session, ticket_type, data.quantity)
     return booking
 
@@ -216,6 +227,7 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
             await repository.release_seats(session, ticket_type.id, previous - wanted)
     await repository.reload(session, booking)
     outbox.booking_changed(session, booking, event, made)
+    audit.record(session, user, Action.BOOKING_CHANGED, "booking", booking.id, changes=made)
     return booking
 
 
@@ -231,17 +243,22 @@ async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) ->
         raise AlreadyCancelled("This booking is already cancelled.")
     await repository.reload(session, booking)
     outbox.booking_cancelled(session, booking, event, reason)
+    audit.record(session, user, Action.BOOKING_CANCELLED, "booking", booking.id, reason=reason)
     await repository.release_seats(session, booking.ticket_type_id, booking.quantity)
     return booking
 
 
-async def cancel_all_for_event(session: AsyncSession, event: Event, reason: str | None) -> None:
+async def cancel_all_for_event(session: AsyncSession, user: User, event: Event, reason: str | None) -> None:
     """Cancel every confirmed booking of an event that is being cancelled, and tell each holder
     (same transaction). The caller holds the event's row lock."""
     cancelled = await repository.cancel_confirmed_of_event(
         session, event.id, reason or "The event was cancelled."
     )
     outbox.event_cancelled(session, event, cancelled, reason)
+    for booking in cancelled:
+        audit.record(
+            session, user, Action.BOOKING_CANCELLED, "booking", booking.id, reason=booking.cancellation_reason
+        )
 
 
 async def tell_holders_event_changed(

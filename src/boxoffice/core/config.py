@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secret_key_file: Path = Path(".boxoffice-secret")
 
+    redis_url: str | None = None
+    redis_key_prefix: str = "boxoffice"
+
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     jwt_algorithm: str = "HS256"
@@ -49,6 +52,12 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=8)
     password_hash_parallelism: int = Field(default=4, ge=1)
+
+    rate_limits_enabled: bool = True
+    rate_limit_auth: str = "10/minute"
+    rate_limit_booking_writes: str = "60/minute"
+    rate_limit_default: str = "1200/minute"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     email_backend: EmailBackend = EmailBackend.CONSOLE
     smtp_host: str = "localhost"

@@ -213,6 +213,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _HTTP_STATUS_CODES = {
+    400: "bad_request",
     401: "not_authenticated",
     403: "forbidden",
     404: "not_found",

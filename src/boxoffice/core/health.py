@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from boxoffice.core.db import Database
 from boxoffice.core.errors import problem_response
+from boxoffice.core.ratelimit import RateLimiter
 
 router = APIRouter(tags=["operations"])
 
@@ -43,14 +44,24 @@ async def _database_answers(database: Database) -> bool:
     return True
 
 
+async def _redis_answers(limiter: RateLimiter) -> bool:
+    try:
+        return bool(await asyncio.wait_for(limiter.storage.check(), READINESS_TIMEOUT_SECONDS))
+    except Exception:
+        return False
+
+
 @router.get(
     "/readyz",
     response_model=Readiness,
     responses={503: {"description": "A dependency does not answer"}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    """200 when the database answers, 503 otherwise. Email delivery is not part of readiness."""
+    """200 when the database (and Redis, if configured) answers, 503 otherwise. Email delivery is not
+    part of readiness: a slow mail server delays email, it is not an outage."""
     checks = {"database": "ok" if await _database_answers(request.app.state.database) else "down"}
+    if request.app.state.settings.redis_url:
+        checks["redis"] = "ok" if await _redis_answers(request.app.state.rate_limiter) else "down"
     if all(state == "ok" for state in checks.values()):
         return JSONResponse(Readiness(status="ok", checks=checks).model_dump())
     return problem_response(

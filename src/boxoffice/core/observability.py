@@ -12,6 +12,7 @@ from prometheus_client import Counter, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.core import audit
 from boxoffice.core.config import LogFormat, Settings
 from boxoffice.core.errors import problem_response
 
@@ -78,6 +79,10 @@ class RequestContextMiddleware:
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        client = scope.get("client")
+        origin = audit.set_origin(
+            audit.RequestOrigin(ip=client[0] if client else None, request_id=request_id)
+        )
         started = time.perf_counter()
         outcome = {"status": 500, "started": False}
 
@@ -104,6 +109,7 @@ class RequestContextMiddleware:
         finally:
             self._record(scope, int(outcome["status"]), time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
+            audit.reset_origin(origin)
 
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float) -> None:

@@ -9,6 +9,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import service as bookings_service
+from boxoffice.core import audit
+from boxoffice.core.audit import Action
 from boxoffice.core.db import utcnow
 from boxoffice.core.errors import (
     CapacityBelowSold,
@@ -121,6 +123,7 @@ async def publish_event(session: AsyncSession, user: User, event_id: UUID) -> Ev
     event.status = EventStatus.PUBLISHED
     event.published_at = utcnow()
     await repository.add(session, event)
+    audit.record(session, user, Action.EVENT_PUBLISHED, "event", event.id)
     return event
 
 
@@ -129,16 +132,17 @@ async def cancel_event(session: AsyncSession, user: User, event_id: UUID, reason
     event = await managed_event(session, event_id, user, for_update=True)
     if event.status is not EventStatus.PUBLISHED:
         raise InvalidTransition(f"Only a published event can be cancelled; this one is {event.status.value}.")
-    await _cancel(session, event, reason)
+    await _cancel(session, user, event, reason)
     return event
 
 
-async def _cancel(session: AsyncSession, event: Event, reason: str | None) -> None:
+async def _cancel(session: AsyncSession, user: User, event: Event, reason: str | None) -> None:
     event.status = EventStatus.CANCELLED
     event.cancelled_at = utcnow()
     event.cancellation_reason = reason or None
     await repository.add(session, event)
-    await bookings_service.cancel_all_for_event(session, event, reason)
+    audit.record(session, user, Action.EVENT_CANCELLED, "event", event.id, reason=reason)
+    await bookings_service.cancel_all_for_event(session, user, event, reason)
     await repository.refresh_ticket_types(session, event)
 
 
@@ -146,11 +150,14 @@ async def delete_event(session: AsyncSession, user: User, event_id: UUID) -> Non
     """Remove a draft, or an event nobody ever booked; an event with bookings is cancelled (if it is
     not already) and hidden from every list, and its bookings stay."""
     event = await managed_event(session, event_id, user, for_update=True)
+    audit.record(
+        session, user, Action.EVENT_DELETED, "event", event.id, title=event.title, status=event.status
+    )
     if event.status is EventStatus.DRAFT or not await bookings_service.event_has_bookings(session, event.id):
         await repository.delete_event(session, event)
         return
     if event.status is EventStatus.PUBLISHED:
-        await _cancel(session, event, "The event was removed by its organizer.")
+        await _cancel(session, user, event, "The event was removed by its organizer.")
     event.deleted_at = utcnow()
     await repository.add(session, event)
 

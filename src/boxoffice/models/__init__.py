@@ -1,5 +1,6 @@
 """Every table, one module each; importing this package registers them all with the metadata."""
 
+from boxoffice.models.audit_entry import AuditEntry
 from boxoffice.models.auth_session import AuthSession
 from boxoffice.models.booking import ACTIVE, Booking, BookingStatus
 from boxoffice.models.event import PUBLIC_STATUSES, Event, EventStatus
@@ -12,6 +13,7 @@ from boxoffice.models.user import Role, User
 __all__ = [
     "ACTIVE",
     "PUBLIC_STATUSES",
+    "AuditEntry",
     "AuthSession",
     "Booking",
     "BookingStatus",

@@ -1,0 +1,1 @@
+"""Administration: users, roles, bans, platform statistics and the audit log."""

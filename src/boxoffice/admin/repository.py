@@ -1,0 +1,131 @@
+"""SQL for the admin views: users with their figures, platform totals, the audit log."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.core.pagination import PageParams
+from boxoffice.models import AuditEntry, Booking, BookingStatus, Event, Role, TicketType, User
+
+
+def _user_figures() -> tuple[Any, Any, Any]:
+    """Correlated subqueries: a page of users with their figures is one SQL statement."""
+    bookings = (
+        select(func.count(Booking.id)).where(Booking.user_id == User.id).correlate(User).scalar_subquery()
+    )
+    tickets = (
+        select(func.coalesce(func.sum(Booking.quantity), 0))
+        .where(Booking.user_id == User.id, Booking.status == BookingStatus.CONFIRMED)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    events = (
+        select(func.count(Event.id)).where(Event.organizer_id == User.id).correlate(User).scalar_subquery()
+    )
+    return bookings.label("bookings_count"), tickets.label("tickets_count"), events.label("events_count")
+
+
+@dataclass(frozen=True)
+class UserFigures:
+    user: User
+    bookings_count: int
+    tickets_count: int
+    events_count: int
+
+
+def _escaped(text: str) -> str:
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def users_with_figures(
+    session: AsyncSession, *, role: Role | None, is_active: bool | None, q: str | None, page: PageParams
+) -> tuple[list[UserFigures], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if role is not None:
+        conditions.append(User.role == role)
+    if is_active is not None:
+        conditions.append(User.is_active.is_(is_active))
+    if q:
+        pattern = _escaped(q)
+        conditions.append(
+            or_(User.email.like(pattern, escape="\\"), func.lower(User.full_name).like(pattern, escape="\\"))
+        )
+    total = await session.scalar(select(func.count()).select_from(User).where(*conditions))
+    rows = (
+        await session.execute(
+            select(User, *_user_figures())
+            .where(*conditions)
+            .order_by(User.created_at.desc(), User.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+    ).all()
+    return [UserFigures(row[0], int(row[1]), int(row[2]), int(row[3])) for row in rows], int(total or 0)
+
+
+async def user_with_figures(session: AsyncSession, user_id: UUID) -> UserFigures | None:
+    row = (await session.execute(select(User, *_user_figures()).where(User.id == user_id))).first()
+    return UserFigures(row[0], int(row[1]), int(row[2]), int(row[3])) if row else None
+
+
+async def count_by(session: AsyncSession, column: Any) -> dict[Any, int]:
+    rows = (await session.execute(select(column, func.count()).group_by(column))).all()
+    return {key: int(count) for key, count in rows}
+
+
+async def tickets_sold(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.coalesce(func.sum(TicketType.sold), 0))) or 0)
+
+
+async def confirmed_revenue(session: AsyncSession) -> Decimal:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Booking.total_price), 0)).where(
+            Booking.status == BookingStatus.CONFIRMED
+        )
+    )
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_id: UUID | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def audit_entries(
+    session: AsyncSession, filters: AuditFilters, page: PageParams
+) -> tuple[Sequence[AuditEntry], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.actor_id is not None:
+        conditions.append(AuditEntry.actor_id == filters.actor_id)
+    if filters.action:
+        conditions.append(AuditEntry.action == filters.action)
+    if filters.target_type:
+        conditions.append(AuditEntry.target_type == filters.target_type)
+    if filters.target_id:
+        conditions.append(AuditEntry.target_id == filters.target_id)
+    if filters.since is not None:
+        conditions.append(AuditEntry.created_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(AuditEntry.created_at < filters.until)
+    total = await session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+    items = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(*conditions)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+    ).all()
+    return items, int(total or 0)

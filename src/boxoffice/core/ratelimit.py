@@ -1,0 +1,94 @@
+"""Rate limits: per client IP for anonymous calls, per user otherwise; 429 ``rate_limited`` with
+``Retry-After``. Counters live in Redis when ``BOXOFFICE_REDIS_URL`` is set, so every process shares
+them; otherwise in the process's memory.
+
+If Redis stops answering, requests are let through (and the failure logged): rate limiting protects
+the service, it must not take it down. ``/readyz`` reports Redis as down meanwhile.
+"""
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any, cast
+
+import redis.asyncio
+import structlog
+from fastapi import Request
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+from boxoffice.core.config import Settings
+from boxoffice.core.errors import RateLimited
+from boxoffice.core.security import Tokens, TokenType
+
+log = structlog.get_logger("boxoffice.ratelimit")
+
+
+class Budget(StrEnum):
+    AUTH = "auth"  # register, login, password forgot and reset: each its own counter
+    BOOKING_WRITES = "booking_writes"
+    DEFAULT = "default"
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings, tokens: Tokens) -> None:
+        self.enabled = settings.rate_limits_enabled
+        self._tokens = tokens
+        self._prefix = settings.redis_key_prefix
+        self._pool = redis.asyncio.ConnectionPool.from_url(settings.redis_url) if settings.redis_url else None
+        self.storage: Storage = (
+            RedisStorage(
+                f"async+{settings.redis_url}",
+                implementation="redispy",
+                key_prefix=self._prefix,
+                connection_pool=cast(Any, self._pool),
+            )
+            if settings.redis_url
+            else MemoryStorage()
+        )
+        self._limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self._limits: dict[Budget, RateLimitItem] = {
+            Budget.AUTH: parse(settings.rate_limit_auth),
+            Budget.BOOKING_WRITES: parse(settings.rate_limit_booking_writes),
+            Budget.DEFAULT: parse(settings.rate_limit_default),
+        }
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
+
+    def caller(self, request: Request) -> str:
+        """``user:<id>`` for a caller with a genuine access token, ``ip:<address>`` otherwise."""
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            claims = self._tokens.decode(token.strip(), TokenType.ACCESS)
+            if claims is not None:
+                return f"user:{claims.user_id}"
+        return f"ip:{request.client.host if request.client else 'unknown'}"
+
+    async def hit(self, budget: Budget, bucket: str, caller: str) -> None:
+        limit = self._limits[budget]
+        try:
+            if await self._limiter.hit(limit, bucket, caller):
+                return
+            stats = await self._limiter.get_window_stats(limit, bucket, caller)
+        except Exception:
+            log.exception("rate_limit_storage_failed", budget=budget.value)
+            return
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimited(retry_after, f"Too many requests; limit is {limit}. Retry in {retry_after} s.")
+
+
+def rate_limit(budget: Budget, bucket: str | None = None) -> Callable[[Request], Awaitable[None]]:
+    """A dependency charging one request to ``budget``; ``bucket`` separates counters of one budget."""
+    name = bucket or budget.value
+
+    async def charge(request: Request) -> None:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        if limiter.enabled:
+            await limiter.hit(budget, name, limiter.caller(request))
+
+    return charge
