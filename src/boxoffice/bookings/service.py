@@ -123,6 +123,7 @@ async def create_booking(session: AsyncSession, user: User, data: BookingCreate)
         event_id=event.id,
         quantity=booking.quantity,
     )
+    await session.flush()  # everything else first: the hot ticket-type row is locked last, briefly
     await _take_seats(session, ticket_type, data.quantity)
     return booking
 
@@ -216,18 +217,19 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     booking.holder_name = changes.get("holder_name", booking.holder_name)
     booking.holder_email = changes.get("holder_email", booking.holder_email)
     await session.flush()
+    if "quantity" in made and not await repository.set_quantity(session, booking, made["quantity"][1]):
+        raise AlreadyCancelled("This booking changed meanwhile; read it again.")
+    await repository.reload(session, booking)
+    outbox.booking_changed(session, booking, event, made)
+    audit.record(session, user, Action.BOOKING_CHANGED, "booking", booking.id, changes=made)
+    await session.flush()
     if "quantity" in made:
         previous, wanted = made["quantity"]
-        if not await repository.set_quantity(session, booking, wanted):
-            raise AlreadyCancelled("This booking changed meanwhile; read it again.")
         ticket_type = next(t for t in event.ticket_types if t.id == booking.ticket_type_id)
         if wanted > previous:
             await _take_seats(session, ticket_type, wanted - previous)
         else:
             await repository.release_seats(session, ticket_type.id, previous - wanted)
-    await repository.reload(session, booking)
-    outbox.booking_changed(session, booking, event, made)
-    audit.record(session, user, Action.BOOKING_CHANGED, "booking", booking.id, changes=made)
     return booking
 
 
@@ -244,6 +246,7 @@ async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) ->
     await repository.reload(session, booking)
     outbox.booking_cancelled(session, booking, event, reason)
     audit.record(session, user, Action.BOOKING_CANCELLED, "booking", booking.id, reason=reason)
+    await session.flush()
     await repository.release_seats(session, booking.ticket_type_id, booking.quantity)
     return booking
 
