@@ -4,7 +4,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from boxoffice.admin import service
 from boxoffice.admin.repository import AuditFilters, UserFigures
@@ -12,7 +11,8 @@ from boxoffice.admin.schemas import AdminUserRead, AdminUserUpdate, AuditEntryRe
 from boxoffice.core.deps import AdminUser, SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep
-from boxoffice.events.schemas import SearchText
+from boxoffice.core.schemas import QueryText
+from boxoffice.core.types import UtcDatetime
 from boxoffice.models import Role
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=problems(401, 403))
@@ -41,7 +41,7 @@ async def list_users(
     page: PageDep,
     role: Role | None = None,
     is_active: bool | None = None,
-    q: Annotated[SearchText | None, Query(description="Part of an email or name")] = None,
+    q: Annotated[QueryText | None, Query(description="Part of an email or name")] = None,
 ) -> Page[AdminUserRead]:
     """Every account, with its booking, ticket and event figures."""
     items, total = await service.list_users(session, role=role, is_active=is_active, q=q, page=page)
@@ -79,8 +79,8 @@ async def audit_log(
     action: Annotated[str | None, Query(max_length=50, examples=["booking.cancelled"])] = None,
     target_type: Annotated[str | None, Query(max_length=30)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[AwareDatetime | None, Query(description="From this instant on (inclusive)")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Before this instant")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="From this instant on (inclusive)")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="Before this instant")] = None,
 ) -> Page[AuditEntryRead]:
     """The append-only audit trail, newest first. It cannot be changed through the API."""
     filters = AuditFilters(actor_id, action, target_type, target_id, since, until)

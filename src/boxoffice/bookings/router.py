@@ -16,8 +16,8 @@ from boxoffice.core.deps import CurrentUser, SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, PageParams
 from boxoffice.core.ratelimit import Budget, rate_limit
+from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import money_string
-from boxoffice.events.schemas import SearchText
 from boxoffice.models import Booking, BookingStatus
 
 router = APIRouter(tags=["bookings"])
@@ -166,7 +166,7 @@ async def guest_list(
     user: CurrentUser,
     page: PageDep,
     status_filter: Annotated[BookingStatus | None, Query(alias="status")] = None,
-    q: Annotated[SearchText | None, Query(description="Part of a holder's name or email, or a code")] = None,
+    q: Annotated[QueryText | None, Query(description="Part of a holder's name or email, or a code")] = None,
 ) -> Any:
     """An event's guest list, for its organizer and admins; `Accept: text/csv` streams every row."""
     if not _wants_csv(request):

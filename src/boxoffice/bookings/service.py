@@ -180,8 +180,8 @@ async def visible_booking(session: AsyncSession, booking_id: UUID, user: User) -
 async def _locked_booking(
     session: AsyncSession, booking_id: UUID, user: User, *, organizer_may: bool
 ) -> tuple[Booking, Event]:
-    """The booking and its event, locked in the one order every writer uses (event, then booking),
-    and still changeable."""
+    """The booking and its event, locked in the one order every writer uses (event, then booking);
+    the booking must still be confirmed."""
     event_id = await repository.event_id_of_booking(session, booking_id)
     event = await repository.event_for_booking(session, event_id) if event_id else None
     booking = await repository.booking_by_id(session, booking_id, for_update=True) if event else None
@@ -194,9 +194,12 @@ async def _locked_booking(
         raise Forbidden("Only the holder or an admin may change a booking.")
     if booking.status is BookingStatus.CANCELLED:
         raise AlreadyCancelled("This booking is already cancelled.")
-    if utcnow() >= event.starts_at:
-        raise EventStarted("The event has started; the booking can no longer be changed.")
     return booking, event
+
+
+def _ensure_not_started(event: Event, what: str) -> None:
+    if utcnow() >= event.starts_at:
+        raise EventStarted(f"The event has started; {what} is no longer possible.")
 
 
 async def change_booking(session: AsyncSession, user: User, booking_id: UUID, data: BookingUpdate) -> Booking:
@@ -213,6 +216,7 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     if not made:
         return booking
     if "quantity" in made:
+        _ensure_not_started(event, "changing the quantity")
         _ensure_quantity_allowed(event, changes["quantity"])
     booking.holder_name = changes.get("holder_name", booking.holder_name)
     booking.holder_email = changes.get("holder_email", booking.holder_email)
@@ -235,6 +239,7 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
 
 async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) -> Booking:
     booking, event = await _locked_booking(session, booking_id, user, organizer_may=True)
+    _ensure_not_started(event, "cancelling")
     if booking.user_id == user.id:
         reason = "Cancelled by the holder."
     elif event.organizer_id == user.id:

@@ -1,15 +1,37 @@
-"""The two bases every schema derives from: strict inputs, attribute-reading outputs."""
+"""The two bases every schema derives from (strict inputs, attribute-reading outputs), and the text
+type of free-text query parameters."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+
+
+def reject_nul(value: str) -> str:
+    """NUL never belongs in text, and PostgreSQL cannot store it: a clear 422 instead of a 500."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
 
 
 class InputModel(BaseModel):
-    """A request body: unknown fields are rejected (no mass assignment), strings are trimmed."""
+    """A request body: unknown fields are rejected (no mass assignment), strings are trimmed and may
+    not contain NUL characters."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_in_text(cls, value: Any) -> Any:
+        return reject_nul(value) if isinstance(value, str) else value
 
 
 class OutputModel(BaseModel):
     """A response body, built from ORM objects or dicts."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+QueryText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(reject_nul)
+]
+"""A free-text query parameter (search words, a city): trimmed, bounded, no NUL."""

@@ -1,11 +1,12 @@
 """Field types shared by the schemas: money, currencies, time zones, bounded text."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
 
 # Active ISO 4217 codes (funds and precious metals left out).
 ISO_4217 = frozenset(
@@ -41,6 +42,23 @@ def money_string(amount: Decimal) -> str:
     """``Decimal('12.5')`` → ``"12.50"``: money is always served with exactly two decimal places."""
     return f"{amount.quantize(Decimal('0.01')):f}"
 
+
+# Instants outside this range are refused: they are mistakes, and some cannot be represented in UTC.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("the instant is outside the supported range") from error
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"the instant must fall between {EARLIEST.year} and {LATEST.year}")
+    return utc
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A request instant: RFC 3339 with an offset (naive ones are refused), converted to UTC."""
 
 MAX_PRICE = Decimal("99999999.99")
 

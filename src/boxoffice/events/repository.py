@@ -29,12 +29,12 @@ _ORDERINGS: dict[EventSort, tuple[Any, ...]] = {
 
 def search_key(*parts: str | None) -> str:
     """Lower-cased text to match ``q`` against; computed in Python so every backend agrees."""
-    return "\n".join(part for part in parts if part).lower()
+    return "\n".join(part for part in parts if part).casefold()
 
 
 def _contains(column: Any, needle: str) -> ColumnElement[bool]:
     """A substring match in which ``%``, ``_`` and ``\\`` in the user's text are literal."""
-    escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
 
 
@@ -58,9 +58,9 @@ def _catalogue_conditions(filters: CatalogueFilters) -> list[ColumnElement[bool]
     if filters.q:
         conditions.append(_contains(Event.search_text, filters.q))
     if filters.city:
-        conditions.append(Event.city_key == filters.city.lower())
+        conditions.append(Event.city_key == filters.city.casefold())
     if filters.category:
-        conditions.append(Event.category == filters.category.lower())
+        conditions.append(Event.category == filters.category.casefold())
     if filters.starts_after:
         conditions.append(Event.starts_at >= filters.starts_after)
     if filters.starts_before:

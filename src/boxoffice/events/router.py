@@ -5,11 +5,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
-from pydantic import AwareDatetime
 
 from boxoffice.core.deps import CurrentUser, OptionalUser, OrganizerUser, SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, PageParams
+from boxoffice.core.schemas import QueryText
+from boxoffice.core.types import UtcDatetime
 from boxoffice.events import access, service
 from boxoffice.events.repository import CatalogueFilters
 from boxoffice.events.schemas import (
@@ -19,7 +20,6 @@ from boxoffice.events.schemas import (
     EventSort,
     EventStats,
     EventUpdate,
-    SearchText,
     TicketTypeCreate,
     TicketTypeRead,
     TicketTypeUpdate,
@@ -42,11 +42,11 @@ def _page(items: Sequence[Event], total: int, page: PageParams) -> Page[EventRea
 async def list_events(
     session: SessionDep,
     page: PageDep,
-    q: Annotated[SearchText | None, Query(description="Words in title, description, venue or city")] = None,
-    city: Annotated[str | None, Query(max_length=100)] = None,
-    category: Annotated[str | None, Query(max_length=50)] = None,
-    starts_after: Annotated[AwareDatetime | None, Query(description="RFC 3339 with offset")] = None,
-    starts_before: Annotated[AwareDatetime | None, Query(description="RFC 3339 with offset")] = None,
+    q: Annotated[QueryText | None, Query(description="Words in title, description, venue or city")] = None,
+    city: Annotated[QueryText | None, Query(max_length=100)] = None,
+    category: Annotated[QueryText | None, Query(max_length=50)] = None,
+    starts_after: Annotated[UtcDatetime | None, Query(description="RFC 3339 with offset")] = None,
+    starts_before: Annotated[UtcDatetime | None, Query(description="RFC 3339 with offset")] = None,
     upcoming_only: bool = True,
     organizer_id: UUID | None = None,
     sort: EventSort = EventSort.STARTS_AT,
@@ -125,7 +125,7 @@ async def my_events(
     organizer: OrganizerUser,
     page: PageDep,
     status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
-    q: Annotated[SearchText | None, Query()] = None,
+    q: Annotated[QueryText | None, Query()] = None,
 ) -> Page[EventRead]:
     """The caller's own events, drafts included, with their sales figures."""
     items, total = await service.organizer_events(session, organizer, status_filter, q, page)

@@ -4,10 +4,10 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints
 
 from boxoffice.core.schemas import InputModel, OutputModel
-from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone
+from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone, UtcDatetime
 from boxoffice.models import EventStatus
 
 MAX_TICKET_TYPES = 20
@@ -62,13 +62,13 @@ class EventFields(InputModel):
     city: City
     address: Address | None = None
     category: Category | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime | None = None
     timezone: TimeZone = "UTC"
     currency: Currency = "EUR"
     max_tickets_per_booking: MaxTicketsPerBooking = 10
-    sales_start_at: AwareDatetime | None = None
-    sales_end_at: AwareDatetime | None = None
+    sales_start_at: UtcDatetime | None = None
+    sales_end_at: UtcDatetime | None = None
 
 
 class EventCreate(EventFields):
@@ -99,16 +99,6 @@ class EventCreate(EventFields):
         default=None, min_length=1, max_length=MAX_TICKET_TYPES
     )
 
-    @model_validator(mode="after")
-    def _capacity_or_ticket_types(self) -> "EventCreate":
-        if (self.capacity is None) == (self.ticket_types is None):
-            raise ValueError("give either capacity or ticket_types, not both and not neither")
-        if self.ticket_types is not None:
-            names = [t.name.casefold() for t in self.ticket_types]
-            if len(set(names)) != len(names):
-                raise ValueError("ticket type names must be unique within an event")
-        return self
-
 
 class EventUpdate(InputModel):
     """Any subset of the event's fields; ``ticket_types`` and ``capacity`` have their own routes."""
@@ -119,13 +109,13 @@ class EventUpdate(InputModel):
     city: City | None = None
     address: Address | None = None
     category: Category | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
     timezone: TimeZone | None = None
     currency: Currency | None = None
     max_tickets_per_booking: MaxTicketsPerBooking | None = None
-    sales_start_at: AwareDatetime | None = None
-    sales_end_at: AwareDatetime | None = None
+    sales_start_at: UtcDatetime | None = None
+    sales_end_at: UtcDatetime | None = None
 
 
 class EventCancel(InputModel):
@@ -196,6 +186,5 @@ class EventSort(StrEnum):
     TITLE_DESC = "-title"
 
 
-SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 StatusFilter = Literal["draft", "published", "cancelled"]
 ZERO = Decimal("0.00")

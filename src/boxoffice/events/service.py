@@ -59,11 +59,22 @@ def _check_schedule(values: dict[str, Any], *, starts_changed: bool) -> None:
 
 
 def _refresh_derived(event: Event) -> None:
-    event.city_key = event.city.lower()
+    event.city_key = event.city.casefold()
     event.search_text = search_key(event.title, event.description, event.venue, event.city)
 
 
+def _check_ticket_type_choice(data: EventCreate) -> None:
+    if data.capacity is None and data.ticket_types is None:
+        raise RuleViolation(["body", "capacity"], "give either capacity or ticket_types", "missing")
+    if data.capacity is not None and data.ticket_types is not None:
+        raise RuleViolation(["body", "ticket_types"], "give either capacity or ticket_types, not both")
+    names = [ticket_type.name.casefold() for ticket_type in data.ticket_types or []]
+    if len(set(names)) != len(names):
+        raise RuleViolation(["body", "ticket_types"], "ticket type names must be unique within an event")
+
+
 async def create_event(session: AsyncSession, organizer: User, data: EventCreate) -> Event:
+    _check_ticket_type_choice(data)
     fields = data.model_dump(exclude={"capacity", "ticket_types"})
     _check_schedule(fields, starts_changed=True)
     specs = data.ticket_types or [
@@ -170,12 +181,19 @@ async def add_ticket_type(
         raise InvalidTransition("A cancelled event cannot get new ticket types.")
     if len(event.ticket_types) >= MAX_TICKET_TYPES:
         raise RuleViolation(["body"], f"an event has at most {MAX_TICKET_TYPES} ticket types")
+    _ensure_name_free(event, data.name)
     position = max((t.position for t in event.ticket_types), default=-1) + 1
     ticket_type = TicketType(
         event_id=event.id, name=data.name, price=data.price, capacity=data.capacity, sold=0, position=position
     )
     await repository.add(session, ticket_type)
     return ticket_type
+
+
+def _ensure_name_free(event: Event, name: str, keep: TicketType | None = None) -> None:
+    """Ticket type names are unique within an event, whatever their case."""
+    if any(t.name.casefold() == name.casefold() and t is not keep for t in event.ticket_types):
+        raise RuleViolation(["body", "name"], "this event already has a ticket type with that name")
 
 
 def _ticket_type_of(event: Event, ticket_type_id: UUID) -> TicketType:
@@ -204,6 +222,7 @@ async def update_ticket_type(
             f"{ticket_type.sold} tickets of '{ticket_type.name}' are sold; capacity cannot go below that."
         )
     if "name" in changes:
+        _ensure_name_free(event, changes["name"], keep=ticket_type)
         ticket_type.name = changes["name"]
     if "price" in changes:
         ticket_type.price = changes["price"]
@@ -215,6 +234,8 @@ async def update_ticket_type(
 async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, ticket_type_id: UUID) -> None:
     event = await managed_event(session, event_id, user, for_update=True)
     ticket_type = _ticket_type_of(event, ticket_type_id)
+    if event.status is EventStatus.CANCELLED:
+        raise InvalidTransition("A cancelled event's ticket types cannot be changed.")
     if len(event.ticket_types) == 1:
         raise RuleViolation(["ticket_type_id"], "an event needs at least one ticket type; add another first")
     if await bookings_service.ticket_type_has_bookings(session, ticket_type.id) or not (

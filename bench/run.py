@@ -1,0 +1,759 @@
+"""The boxoffice benchmark: ``./dev bench``.
+
+Starts everything it needs on this machine: a fresh PostgreSQL database (on the server named by
+BOXOFFICE_BENCH_POSTGRES_URL, default the local one), `boxoffice serve` with one process per core and a
+separate `boxoffice worker`, as in production (rate limits off, logs at warning level). It seeds users
+with access tokens and events before any clock starts, drives the load with wrk (installed with apt-get
+if missing), measures the database's own limit for the same booking statements with pgbench, prints a
+table and writes bench/results/latest.json. Every figure comes from this run.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from boxoffice.core.config import Settings
+from boxoffice.core.security import Tokens, TokenType
+from boxoffice.events.repository import search_key
+from boxoffice.migrations import upgrade_to_head
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+ADMIN_URL = os.environ.get(
+    "BOXOFFICE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+SIGNING_KEY = "bench-signing-key-" + "b" * 40
+CPUS = os.cpu_count() or 1
+USERS = 10_000
+FLASH_CAPACITY = 5_000
+SPREAD_EVENTS = 1_000
+SPREAD_CAPACITY = 5
+BROWSE_EVENTS = 100_000
+BROWSE_SECONDS = 20
+WARMUP_SECONDS = 5
+BOOKING_RUN_TIMEOUT_SECONDS = 600
+LOST_REQUEST_GRACE_SECONDS = 35  # wrk's request timeout is 30 s
+CITIES = [
+    "Berlin", "Hamburg", "Munich", "Cologne", "Leipzig", "Vienna", "Zurich", "Paris", "Lyon", "Madrid",
+    "Barcelona", "Lisbon", "Porto", "Rome", "Milan", "Naples", "Amsterdam", "Rotterdam", "Brussels",
+    "Copenhagen", "Oslo", "Stockholm", "Helsinki", "Warsaw", "Krakow", "Prague", "Budapest", "Athens",
+    "Dublin", "London", "Manchester", "Edinburgh", "Glasgow", "Bristol", "Seville", "Valencia", "Nice",
+    "Marseille", "Turin", "Florence", "Gdansk", "Tallinn", "Riga", "Vilnius", "Ljubljana", "Zagreb",
+    "Bratislava", "Salzburg", "Geneva", "Basel",
+]  # fmt: skip
+CATEGORIES = ["music", "tech", "food", "sport", "theatre", "art", "family", "film"]
+ADJECTIVES = [
+    "Midnight", "Summer", "Winter", "Electric", "Acoustic", "Open-Air", "Indie", "Classical", "Late",
+    "Spring", "Harbour", "Rooftop", "Underground", "Grand", "Little", "Golden", "Urban", "Secret",
+]  # fmt: skip
+NOUNS = [
+    "Jazz Night", "Festival", "Conference", "Market", "Concert", "Meetup", "Showcase", "Workshop",
+    "Marathon", "Opera", "Film Club", "Comedy Hour", "Gala", "Fair", "Session", "Tour", "Quiz", "Rave",
+]  # fmt: skip
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------------------------------
+# tools and machine
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit("wrk is needed: install it (Debian/Ubuntu: apt-get install wrk) and rerun")
+    log("installing wrk with apt-get")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk") or "wrk"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's high-water resident set size (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+# --------------------------------------------------------------------------------------------------
+# database
+
+
+def asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def admin_execute(statement: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(ADMIN_URL))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def bench_database(keep: bool) -> Iterator[str]:
+    name = f"boxoffice_bench_{int(time.time())}"
+    asyncio.run(admin_execute(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        if keep:
+            log(f"kept database {name}")
+        else:
+            asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class EventSet:
+    """Events of one scenario and, per user, the ticket type they book and how many tickets."""
+
+    name: str
+    event_ids: list[uuid.UUID]
+    ticket_type_ids: list[uuid.UUID]
+    capacity: int
+
+
+@dataclass
+class Seed:
+    user_ids: list[uuid.UUID]
+    session_ids: list[uuid.UUID]
+    tokens: list[str]
+    sets: dict[str, EventSet] = field(default_factory=dict)
+    browse_event_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+EVENT_COLUMNS = [
+    "id", "organizer_id", "title", "description", "venue", "city", "address", "category", "starts_at",
+    "ends_at", "timezone", "currency", "status", "max_tickets_per_booking", "sales_start_at",
+    "sales_end_at", "cancellation_reason", "city_key", "search_text", "created_at", "updated_at",
+    "published_at", "cancelled_at", "deleted_at",
+]  # fmt: skip
+TICKET_TYPE_COLUMNS = ["id", "event_id", "name", "price", "capacity", "sold", "position"]
+
+
+def event_row(
+    organizer: uuid.UUID, title: str, city: str, category: str, starts: datetime
+) -> tuple[Any, ...]:
+    now = datetime.now(UTC)
+    description = f"{title} in {city}: a boxoffice benchmark event."
+    venue = f"{city} {random.choice(['Hall', 'Arena', 'Club', 'Park', 'Theatre'])}"
+    values = {
+        "id": uuid.uuid4(), "organizer_id": organizer, "title": title, "description": description,
+        "venue": venue, "city": city, "address": None, "category": category, "starts_at": starts,
+        "ends_at": starts + timedelta(hours=3), "timezone": "Europe/Berlin", "currency": "EUR",
+        "status": "published", "max_tickets_per_booking": 10, "sales_start_at": None,
+        "sales_end_at": None, "cancellation_reason": None, "city_key": city.lower(),
+        "search_text": search_key(title, description, venue, city), "created_at": now,
+        "updated_at": now, "published_at": now, "cancelled_at": None, "deleted_at": None,
+    }  # fmt: skip
+    return tuple(values[column] for column in EVENT_COLUMNS)
+
+
+async def seed(url: str) -> Seed:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    tokens = Tokens(Settings(_env_file=None, secret_key=SIGNING_KEY, access_token_ttl_seconds=4 * 3600))  # type: ignore[call-arg]
+    now = datetime.now(UTC)
+    try:
+        organizer = uuid.uuid4()
+        user_ids = [uuid.uuid4() for _ in range(USERS)]
+        session_ids = [uuid.uuid4() for _ in range(USERS)]
+        password_hash = "$argon2id$v=19$m=65536,t=3,p=4$bench$not-a-real-hash"  # noqa: S105  (nobody logs in)
+        await connection.copy_records_to_table(
+            "user_account",
+            columns=[
+                "id",
+                "email",
+                "password_hash",
+                "full_name",
+                "role",
+                "is_active",
+                "created_at",
+                "updated_at",
+            ],
+            records=[
+                (
+                    organizer,
+                    "organizer@bench.boxoffice",
+                    password_hash,
+                    "Bench Organizer",
+                    "organizer",
+                    True,
+                    now,
+                    now,
+                )
+            ]
+            + [
+                (
+                    uid,
+                    f"user{i}@bench.boxoffice",
+                    password_hash,
+                    f"Bench User {i}",
+                    "attendee",
+                    True,
+                    now,
+                    now,
+                )
+                for i, uid in enumerate(user_ids)
+            ],
+        )
+        await connection.copy_records_to_table(
+            "auth_session",
+            columns=["id", "user_id", "refresh_jti", "created_at", "expires_at"],
+            records=[
+                (sid, uid, uuid.uuid4().hex, now, now + timedelta(days=1))
+                for uid, sid in zip(user_ids, session_ids, strict=True)
+            ],
+        )
+        access = [
+            tokens.issue(uid, sid, TokenType.ACCESS).token
+            for uid, sid in zip(user_ids, session_ids, strict=True)
+        ]
+        result = Seed(user_ids, session_ids, access)
+
+        events: list[tuple[Any, ...]] = []
+        ticket_types: list[tuple[Any, ...]] = []
+
+        def add_set(name: str, count: int, capacity: int) -> None:
+            event_ids, type_ids = [], []
+            for index in range(count):
+                row = event_row(organizer, f"{name} {index}", "Berlin", "music", now + timedelta(days=30))
+                events.append(row)
+                type_id = uuid.uuid4()
+                ticket_types.append((type_id, row[0], "General admission", Decimal("10.00"), capacity, 0, 0))
+                event_ids.append(row[0])
+                type_ids.append(type_id)
+            result.sets[name] = EventSet(name, event_ids, type_ids, capacity * count)
+
+        add_set("flash_64", 1, FLASH_CAPACITY)
+        add_set("flash_256", 1, FLASH_CAPACITY)
+        add_set("db_flash_64", 1, FLASH_CAPACITY)
+        add_set("db_flash_256", 1, FLASH_CAPACITY)
+        add_set("spread_64", SPREAD_EVENTS, SPREAD_CAPACITY)
+        add_set("db_spread_64", SPREAD_EVENTS, SPREAD_CAPACITY)
+        rng = random.Random(42)
+        for _ in range(BROWSE_EVENTS):
+            title = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
+            starts = now + timedelta(days=rng.uniform(1, 365))
+            row = event_row(organizer, title, rng.choice(CITIES), rng.choice(CATEGORIES), starts)
+            events.append(row)
+            ticket_types.append((uuid.uuid4(), row[0], "General admission", Decimal("20.00"), 200, 0, 0))
+            result.browse_event_ids.append(row[0])
+        await connection.copy_records_to_table("event", columns=EVENT_COLUMNS, records=events)
+        await connection.copy_records_to_table(
+            "ticket_type", columns=TICKET_TYPE_COLUMNS, records=ticket_types
+        )
+
+        # The database-limit runs pick their next (user, ticket type) from this plan, one row per transaction.
+        await connection.execute(
+            "CREATE TABLE bench_plan (scenario text, n bigint, session_id uuid, user_id uuid, event_id uuid,"
+            " ticket_type_id uuid, quantity int, PRIMARY KEY (scenario, n))"
+        )
+        plan = []
+        for name in ("db_flash_64", "db_flash_256", "db_spread_64"):
+            event_set = result.sets[name]
+            await connection.execute(f"CREATE SEQUENCE bench_seq_{name}")
+            for i in range(USERS):
+                slot = i % len(event_set.event_ids)
+                plan.append((name, i + 1, session_ids[i], user_ids[i], event_set.event_ids[slot],
+                             event_set.ticket_type_ids[slot], quantity_of(i)))  # fmt: skip
+        await connection.copy_records_to_table(
+            "bench_plan",
+            columns=["scenario", "n", "session_id", "user_id", "event_id", "ticket_type_id", "quantity"],
+            records=plan,
+        )
+        await connection.execute("VACUUM ANALYZE")
+        return result
+    finally:
+        await connection.close()
+
+
+def quantity_of(user_index: int) -> int:
+    return 1 + user_index % 2
+
+
+async def ledger(url: str, event_ids: list[uuid.UUID]) -> dict[str, int]:
+    """Sold and capacity over the events, and whether sold equals the sum of confirmed quantities."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        row = await connection.fetchrow(
+            """
+            SELECT coalesce(sum(t.sold), 0) AS sold, coalesce(sum(t.capacity), 0) AS capacity,
+                   coalesce(sum(greatest(t.sold - t.capacity, 0)), 0) AS oversold,
+                   (SELECT coalesce(sum(b.quantity), 0) FROM booking b
+                     WHERE b.event_id = ANY($1::uuid[]) AND b.status = 'confirmed') AS confirmed_quantity,
+                   (SELECT count(*) FROM booking b
+                     WHERE b.event_id = ANY($1::uuid[]) AND b.status = 'confirmed') AS bookings
+              FROM ticket_type t WHERE t.event_id = ANY($1::uuid[])
+            """,
+            event_ids,
+        )
+        assert row is not None
+        return {
+            key: int(row[key]) for key in ("sold", "capacity", "oversold", "confirmed_quantity", "bookings")
+        }
+    finally:
+        await connection.close()
+
+
+async def postgres_version(url: str) -> str:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
+async def max_connections(url: str) -> int:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return int(await connection.fetchval("SHOW max_connections"))
+    finally:
+        await connection.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# the service under test
+
+
+class Service:
+    """`boxoffice serve` with one process per core, and a separate `boxoffice worker`."""
+
+    def __init__(self, database_url: str, workdir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "BOXOFFICE_ENV": "production",
+            "BOXOFFICE_DATABASE_URL": database_url,
+            "BOXOFFICE_SECRET_KEY": SIGNING_KEY,
+            "BOXOFFICE_RUN_WORKER": "false",
+            "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
+            "BOXOFFICE_LOG_LEVEL": "WARNING",
+            "BOXOFFICE_LOG_FORMAT": "json",
+        }
+        self.workdir = workdir
+        self.server: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.rss: dict[str, float] = {}
+
+    def start(self) -> None:
+        python = sys.executable
+        self.server = subprocess.Popen(
+            [python, "-m", "boxoffice", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(CPUS), "--no-migrate"],
+            env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.worker = subprocess.Popen(
+            [python, "-m", "boxoffice", "worker"], env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit("boxoffice serve did not become ready")
+
+    def record_rss(self) -> None:
+        assert self.server is not None
+        assert self.worker is not None
+        self.rss = {"serve (supervisor)": peak_rss_mib(self.server.pid)}
+        for index, child in enumerate(children(self.server.pid)):
+            self.rss[f"serve worker {index + 1}"] = peak_rss_mib(child)
+        self.rss["email worker"] = peak_rss_mib(self.worker.pid)
+
+    def stop(self) -> None:
+        for process in (self.server, self.worker):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (self.server, self.worker):
+            if process is not None:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+# --------------------------------------------------------------------------------------------------
+# load
+
+
+@dataclass
+class WrkRun:
+    statuses: dict[str, int]
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    socket_errors: int
+    seconds: float
+    cpu_seconds: float
+
+
+def _parse_wrk(output: str, cpu_seconds: float, seconds: float | None = None) -> WrkRun:
+    match = re.search(r"^BENCH_RESULT (.*)$", output, re.MULTILINE)
+    if not match:
+        raise SystemExit(f"wrk printed no result:\n{output}")
+    data = json.loads(match.group(1))
+    return WrkRun(
+        statuses={k: int(v) for k, v in data["statuses"].items()},
+        p50_ms=data["p50_us"] / 1000,
+        p95_ms=data["p95_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
+        requests=int(data["requests"]),
+        socket_errors=int(data["socket_errors"]),
+        seconds=seconds if seconds is not None else data["elapsed_us"] / 1_000_000,
+        cpu_seconds=cpu_seconds,
+    )
+
+
+def _wait_with_rusage(process: subprocess.Popen[str]) -> float:
+    """Reap the process; its user + system CPU seconds."""
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    return usage.ru_utime + usage.ru_stime
+
+
+def wrk_bookings(wrk: str, base: str, plan: Path, connections: int, workdir: Path) -> WrkRun:
+    """Send every line of the plan once. The run's length is measured by the Lua script, from the
+    first request sent to the last booking answered."""
+    done_dir = Path(tempfile.mkdtemp(dir=workdir))
+    threads = min(CPUS, connections)
+    process = subprocess.Popen(
+        [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{BOOKING_RUN_TIMEOUT_SECONDS}s",
+         "--timeout", "30s", "-s", str(BENCH / "lua" / "book.lua"), base, "--",
+         str(plan), str(threads), str(done_dir)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    started = time.monotonic()
+    all_sent_at: float | None = None
+    while len(list(done_dir.glob("*.done"))) < threads:
+        if all_sent_at is None and len(list(done_dir.glob("*.sent"))) == threads:
+            all_sent_at = time.monotonic()
+        # Everything sent and still unanswered after wrk's own timeout: those requests are lost.
+        if all_sent_at is not None and time.monotonic() - all_sent_at > LOST_REQUEST_GRACE_SECONDS:
+            break
+        if time.monotonic() - started > BOOKING_RUN_TIMEOUT_SECONDS:
+            raise SystemExit("the booking run did not finish in time")
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    return _parse_wrk(output, _wait_with_rusage(process))
+
+
+def wrk_browse(wrk: str, base: str, paths: Path, connections: int, seconds: int) -> WrkRun:
+    threads = min(CPUS, connections)
+    process = subprocess.Popen(
+        [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s",
+         "-s", str(BENCH / "lua" / "browse.lua"), base, "--", str(paths)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    started = time.perf_counter()
+    assert process.stdout is not None
+    output = process.stdout.read()
+    elapsed = time.perf_counter() - started
+    cpu_seconds = _wait_with_rusage(process)
+    return _parse_wrk(output, cpu_seconds, elapsed)
+
+
+def write_booking_plan(path: Path, seed_data: Seed, event_set: EventSet) -> None:
+    with path.open("w") as plan:
+        for i, token in enumerate(seed_data.tokens):
+            slot = i % len(event_set.event_ids)
+            body = {"event_id": str(event_set.event_ids[slot]), "quantity": quantity_of(i)}
+            plan.write(f"{token}\t{json.dumps(body, separators=(',', ':'))}\n")
+
+
+def write_browse_paths(path: Path, event_ids: list[uuid.UUID]) -> None:
+    rng = random.Random(7)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = []
+    for _ in range(4000):
+        roll = rng.random()
+        query: dict[str, Any]
+        if roll < 0.2:
+            lines.append(f"/api/v1/events/{rng.choice(event_ids)}")
+            continue
+        if roll < 0.45:
+            query = {"city": rng.choice(CITIES)}
+        elif roll < 0.65:
+            query = {"q": rng.choice(NOUNS).split()[0].lower()}
+        elif roll < 0.8:
+            start = today + timedelta(days=rng.randint(1, 300))
+            until = start + timedelta(days=14)
+            query = {
+                "starts_after": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "starts_before": until.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        elif roll < 0.92:
+            query = {"category": rng.choice(CATEGORIES), "city": rng.choice(CITIES)}
+        else:
+            query = {"q": rng.choice(ADJECTIVES).lower(), "city": rng.choice(CITIES), "sort": "-starts_at"}
+        query["limit"] = 20
+        query["offset"] = rng.choice([0, 0, 0, 20, 40, 100])
+        lines.append(f"/api/v1/events?{urlencode(query)}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------------------------------
+# the database's own limit
+
+
+@dataclass
+class DbRun:
+    clients: int
+    transactions: int
+    seconds: float
+    bookings: int
+    failed: int
+
+    @property
+    def bookings_per_s(self) -> float:
+        return self.bookings / self.seconds if self.seconds else 0.0
+
+
+def pgbench(url: str, scenario: str, clients: int, event_ids: list[uuid.UUID]) -> DbRun:
+    target = make_url(url)
+    per_client = USERS // clients
+    connect = [
+        "-h",
+        target.host or "127.0.0.1",
+        "-p",
+        str(target.port or 5432),
+        "-U",
+        target.username or "postgres",
+    ]
+    load = ["-c", str(clients), "-j", str(min(CPUS, clients)), "-t", str(per_client)]
+    script = [
+        "-D",
+        f"scenario={scenario}",
+        "-D",
+        f"seq=bench_seq_{scenario}",
+        "-f",
+        str(BENCH / "sql" / "booking.sql"),
+    ]
+    completed = subprocess.run(
+        ["pgbench", *connect, "-n", "-M", "prepared", *load, *script, target.database or ""],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PGPASSWORD": target.password or ""},
+    )
+    output = completed.stdout + completed.stderr
+    processed = re.search(r"number of transactions actually processed: (\d+)", output)
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", output)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if completed.returncode != 0 or not processed or not tps:
+        raise SystemExit(f"pgbench failed:\n{output}")
+    transactions = int(processed.group(1))
+    seconds = transactions / float(tps.group(1))
+    bookings = asyncio.run(ledger(url, event_ids))["bookings"]
+    return DbRun(clients, transactions, seconds, bookings, int(failed.group(1)) if failed else 0)
+
+
+# --------------------------------------------------------------------------------------------------
+# report
+
+
+def booking_figures(run: WrkRun, check: dict[str, int], db: DbRun) -> dict[str, Any]:
+    created = run.statuses.get("201", 0)
+    bookings_per_s = created / run.seconds
+    return {
+        "bookings_per_s": round(bookings_per_s, 1),
+        "requests_per_s": round(sum(run.statuses.values()) / run.seconds, 1),
+        "p50_ms": round(run.p50_ms, 1),
+        "p95_ms": round(run.p95_ms, 1),
+        "p99_ms": round(run.p99_ms, 1),
+        "max_ms": round(run.max_ms, 1),
+        "sold": check["sold"],
+        "capacity": check["capacity"],
+        "oversold": check["oversold"],
+        "ledger_consistent": check["sold"] == check["confirmed_quantity"],
+        "errors_5xx": sum(count for status, count in run.statuses.items() if status.startswith("5")),
+        "socket_errors": run.socket_errors,
+        "statuses": run.statuses,
+        "bookings": created,
+        "seconds": round(run.seconds, 2),
+        "db_limit_bookings_per_s": round(db.bookings_per_s, 1),
+        "db_limit_clients": db.clients,
+        "db_limit_failed_transactions": db.failed,
+        "ratio_to_db": round(bookings_per_s / db.bookings_per_s, 3) if db.bookings_per_s else None,
+    }
+
+
+def browse_figures(run: WrkRun) -> dict[str, Any]:
+    return {
+        "requests_per_s": round(sum(run.statuses.values()) / run.seconds, 1),
+        "p50_ms": round(run.p50_ms, 1),
+        "p95_ms": round(run.p95_ms, 1),
+        "p99_ms": round(run.p99_ms, 1),
+        "max_ms": round(run.max_ms, 1),
+        "errors_5xx": sum(count for status, count in run.statuses.items() if status.startswith("5")),
+        "socket_errors": run.socket_errors,
+        "statuses": run.statuses,
+        "seconds": round(run.seconds, 2),
+    }
+
+
+def print_table(result: dict[str, Any]) -> None:
+    rows = [("scenario", "conns", "bookings/s", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
+             "sold/cap", "5xx", "db bookings/s", "service÷db")]  # fmt: skip
+    for name, by_conns in result["scenarios"].items():
+        for conns, s in by_conns.items():
+            rows.append((
+                name, conns, str(s.get("bookings_per_s", "-")), str(s["requests_per_s"]), str(s["p50_ms"]),
+                str(s["p95_ms"]), str(s["p99_ms"]), str(s["max_ms"]),
+                f"{s['sold']}/{s['capacity']}" if "sold" in s else "-", str(s["errors_5xx"]),
+                str(s.get("db_limit_bookings_per_s", "-")), str(s.get("ratio_to_db", "-")),
+            ))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    machine = result["machine"]
+    lines.append("")
+    lines.append(
+        f"machine: {machine['cpus']} cpus, Python {machine['python']}, PostgreSQL {machine['postgres']}"
+    )
+    lines.append(f"server peak RSS (MiB): {json.dumps(result['server_peak_rss_mib'])}")
+    lines.append(f"load generator CPU share of the machine: {result['loadgen_cpu_share']:.1%}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the bench database")
+    parser.add_argument("--output", type=Path, default=BENCH / "results" / "latest.json")
+    args = parser.parse_args()
+
+    wrk = ensure_wrk()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    workdir = Path(tempfile.mkdtemp(prefix="boxoffice-bench-"))
+    with bench_database(args.keep_database) as url:
+        log("migrating")
+        upgrade_to_head(url)
+        log(f"seeding {USERS} users with tokens and {BROWSE_EVENTS + 4 + 2 * SPREAD_EVENTS} events")
+        data = asyncio.run(seed(url))
+        for name in ("flash_64", "flash_256", "spread_64"):
+            write_booking_plan(workdir / f"{name}.tsv", data, data.sets[name])
+        write_browse_paths(workdir / "browse.txt", data.browse_event_ids)
+
+        service = Service(url, workdir)
+        runs: dict[str, WrkRun] = {}
+        checks: dict[str, dict[str, int]] = {}
+        try:
+            service.start()
+            log(f"warming up for {WARMUP_SECONDS} s")
+            wrk_browse(wrk, service.base, workdir / "browse.txt", 16, WARMUP_SECONDS)
+            for name, connections in (("flash_64", 64), ("flash_256", 256), ("spread_64", 64)):
+                log(f"{name}: {USERS} booking requests over {connections} connections")
+                runs[name] = wrk_bookings(wrk, service.base, workdir / f"{name}.tsv", connections, workdir)
+                checks[name] = asyncio.run(ledger(url, data.sets[name].event_ids))
+            log(f"browse: {BROWSE_SECONDS} s over 64 connections, {BROWSE_EVENTS} events")
+            runs["browse_64"] = wrk_browse(wrk, service.base, workdir / "browse.txt", 64, BROWSE_SECONDS)
+            service.record_rss()
+        finally:
+            service.stop()
+
+        connection_cap = asyncio.run(max_connections(url)) - 10
+        db_runs = {}
+        for name, clients in (("db_flash_64", 64), ("db_flash_256", 256), ("db_spread_64", 64)):
+            used = min(clients, connection_cap)
+            log(f"{name}: the same booking statements straight to PostgreSQL, {used} clients (pgbench)")
+            db_runs[name] = pgbench(url, name, used, data.sets[name].event_ids)
+        postgres = asyncio.run(postgres_version(url))
+
+    load_seconds = sum(run.seconds for run in runs.values())
+    load_cpu = sum(run.cpu_seconds for run in runs.values())
+    result = {
+        "commit": git_commit(),
+        "started_at": started_at,
+        "machine": {"cpus": CPUS, "python": platform.python_version(), "postgres": postgres},
+        "server_peak_rss_mib": {name: round(mib, 1) for name, mib in service.rss.items()},
+        "loadgen_cpu_share": round(load_cpu / (load_seconds * CPUS), 4),
+        "loadgen": "wrk",
+        "users": USERS,
+        "scenarios": {
+            "flash_sale": {
+                "64": booking_figures(runs["flash_64"], checks["flash_64"], db_runs["db_flash_64"]),
+                "256": booking_figures(runs["flash_256"], checks["flash_256"], db_runs["db_flash_256"]),
+            },
+            "spread_sale": {
+                "64": booking_figures(runs["spread_64"], checks["spread_64"], db_runs["db_spread_64"]),
+            },
+            "browse": {"64": browse_figures(runs["browse_64"])},
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print_table(result)
+    log(f"wrote {args.output}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+-- The statements the service runs for one POST /bookings (see bookings/service.py), issued straight to
+-- PostgreSQL by pgbench in prepared mode. bench_plan holds, per :scenario, numbered rows of (session,
+-- user, event, ticket type, quantity); each transaction takes the next row (sequence :seq), as each
+-- HTTP request of the service run takes the next user.
+\set taken 0
+BEGIN;
+-- the session check of every authenticated request (one indexed query), here also reading the plan
+SELECT u.id AS uid, u.email AS email, p.event_id AS eid, p.ticket_type_id AS tid, p.quantity AS q, p.n AS n
+  FROM bench_plan p
+  JOIN auth_session s ON s.id = p.session_id
+  JOIN user_account u ON u.id = s.user_id
+ WHERE p.scenario = :scenario AND p.n = (SELECT nextval(:seq)) AND s.revoked_at IS NULL AND u.is_active \gset
+SELECT id, organizer_id, status, starts_at, sales_start_at, sales_end_at, published_at, deleted_at,
+       max_tickets_per_booking, currency
+  FROM event WHERE id = :eid FOR KEY SHARE OF event;
+SELECT id, event_id, name, price, capacity, sold, position FROM ticket_type WHERE event_id IN (:eid)
+ ORDER BY position;
+SAVEPOINT booking_code;
+INSERT INTO booking (id, code, event_id, ticket_type_id, user_id, quantity, status, active_key,
+                     holder_name, holder_email, unit_price, total_price, currency, created_at, updated_at)
+VALUES (gen_random_uuid(), 'DB' || lpad(:n::text, 7, '0'), :eid, :tid, :uid, :q, 'confirmed', 1,
+        'Bench Holder', :email, 10.00, 10.00 * :q, 'EUR', now(), now());
+RELEASE SAVEPOINT booking_code;
+INSERT INTO outbox_message (id, kind, dedupe_key, recipient, payload, status, attempts, next_attempt_at,
+                            created_at)
+VALUES (gen_random_uuid(), 'booking_confirmed', 'booking_confirmed:' || gen_random_uuid(), :email,
+        '{"booking": {"code": "DB", "quantity": 1, "ticket_type": "General", "holder_name": "Bench Holder", "total_price": "10.00", "currency": "EUR"}, "event": {"title": "Flash sale", "starts_at": "2031-01-01T20:00:00+00:00", "ends_at": null, "timezone": "UTC", "venue": "Hall", "address": null, "city": "Berlin"}}',
+        'pending', 0, now(), now());
+INSERT INTO audit_entry (id, created_at, actor_id, action, target_type, target_id, ip_address, request_id,
+                         details)
+VALUES (gen_random_uuid(), now(), :uid, 'booking.created', 'booking', gen_random_uuid()::text, '127.0.0.1',
+        md5(random()::text), '{"event_id": "x", "quantity": 1}');
+-- last, the hot row: take the seats if they are there
+UPDATE ticket_type SET sold = sold + :q WHERE id = :tid AND sold + :q <= capacity RETURNING 1 AS taken \aset
+\if :taken
+COMMIT;
+\else
+SELECT capacity - sold FROM ticket_type WHERE id = :tid;
+ROLLBACK;
+\endif
