@@ -18,7 +18,7 @@ SELECT id, event_id, name, price, capacity, sold, position FROM ticket_type WHER
 SAVEPOINT booking_code;
 INSERT INTO booking (id, code, event_id, ticket_type_id, user_id, quantity, status, active_key,
                      holder_name, holder_email, unit_price, total_price, currency, created_at, updated_at)
-VALUES (gen_random_uuid(), 'DB' || lpad(:n::text, 7, '0'), :eid, :tid, :uid, :q, 'confirmed', 1,
+VALUES (gen_random_uuid(), left(md5(:scenario), 4) || lpad(:n::text, 7, '0'), :eid, :tid, :uid, :q, 'confirmed', 1,
         'Bench Holder', :email, 10.00, 10.00 * :q, 'EUR', now(), now());
 RELEASE SAVEPOINT booking_code;
 INSERT INTO outbox_message (id, kind, dedupe_key, recipient, payload, status, attempts, next_attempt_at,

@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.core.db import contains
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import AuditEntry, Booking, BookingStatus, Event, Role, TicketType, User
 
@@ -39,10 +40,6 @@ class UserFigures:
     events_count: int
 
 
-def _escaped(text: str) -> str:
-    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 async def users_with_figures(
     session: AsyncSession, *, role: Role | None, is_active: bool | None, q: str | None, page: PageParams
 ) -> tuple[list[UserFigures], int]:
@@ -52,10 +49,7 @@ async def users_with_figures(
     if is_active is not None:
         conditions.append(User.is_active.is_(is_active))
     if q:
-        pattern = _escaped(q)
-        conditions.append(
-            or_(User.email.like(pattern, escape="\\"), func.lower(User.full_name).like(pattern, escape="\\"))
-        )
+        conditions.append(or_(contains(User.email, q), contains(func.lower(User.full_name), q)))
     total = await session.scalar(select(func.count()).select_from(User).where(*conditions))
     rows = (
         await session.execute(

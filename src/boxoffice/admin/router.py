@@ -10,7 +10,7 @@ from boxoffice.admin.repository import AuditFilters, UserFigures
 from boxoffice.admin.schemas import AdminUserRead, AdminUserUpdate, AuditEntryRead, PlatformStats
 from boxoffice.core.deps import AdminUser, SessionDep
 from boxoffice.core.errors import problems
-from boxoffice.core.pagination import Page, PageDep
+from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
 from boxoffice.models import Role
@@ -45,9 +45,7 @@ async def list_users(
 ) -> Page[AdminUserRead]:
     """Every account, with its booking, ticket and event figures."""
     items, total = await service.list_users(session, role=role, is_active=is_active, q=q, page=page)
-    return Page[AdminUserRead](
-        items=[_read(f) for f in items], total=total, limit=page.limit, offset=page.offset
-    )
+    return page_of(items, total, page, _read)
 
 
 @router.get("/users/{user_id}", response_model=AdminUserRead, responses=problems(404))
@@ -85,9 +83,4 @@ async def audit_log(
     """The append-only audit trail, newest first. It cannot be changed through the API."""
     filters = AuditFilters(actor_id, action, target_type, target_id, since, until)
     items, total = await service.audit_log(session, filters, page)
-    return Page[AuditEntryRead](
-        items=[AuditEntryRead.model_validate(e) for e in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(items, total, page, AuditEntryRead.model_validate)

@@ -5,14 +5,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from boxoffice.core.db import rows_affected, utcnow, violates_unique
+from boxoffice.core.db import contains, insert_for, rows_affected, utcnow, violates_unique
 from boxoffice.core.errors import AlreadyBooked, IdempotencyInProgress
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import Booking, BookingStatus, Event, EventStatus, IdempotencyKey, TicketType
@@ -30,21 +31,31 @@ async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | No
     query = (
         select(Event)
         .where(Event.id == event_id)
-        .options(selectinload(Event.ticket_types))
+        .options(joinedload(Event.ticket_types))
         .with_for_update(read=True, key_share=True, of=Event)
         .execution_options(populate_existing=True)
     )
-    return (await session.scalars(query)).one_or_none()
+    return (await session.scalars(query)).unique().one_or_none()
+
+
+_BOOKING_COLUMNS = [column.key for column in Booking.__mapper__.column_attrs]
 
 
 async def insert_booking(session: AsyncSession, booking: Booking, new_code: Callable[[], str]) -> None:
-    """Insert a booking; a second active one for the same user and event is AlreadyBooked."""
+    """Insert a (fully populated, transient) booking in one statement; a second active booking of the
+    same user for the same event is AlreadyBooked. A code that is taken already makes the insert a
+    no-op (ON CONFLICT DO NOTHING, no savepoint needed), and another code is drawn."""
     for _ in range(CODE_ATTEMPTS):
         booking.code = new_code()
-        session.add(booking)
+        values = {column: getattr(booking, column) for column in _BOOKING_COLUMNS}
+        statement = (
+            insert_for(session)(Booking)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["code"])
+            .returning(Booking.id)
+        )
         try:
-            async with session.begin_nested():
-                await session.flush()
+            inserted = await session.scalar(statement)
         except IntegrityError as error:
             if violates_unique(
                 error,
@@ -54,10 +65,9 @@ async def insert_booking(session: AsyncSession, booking: Booking, new_code: Call
                 raise AlreadyBooked(
                     "You already have a booking for this event; change its quantity instead."
                 ) from error
-            if not violates_unique(error, "uq_booking_code", "booking.code"):
-                raise
-            continue
-        return
+            raise
+        if inserted is not None:
+            return
     raise RuntimeError("could not find a free booking code")
 
 
@@ -103,19 +113,24 @@ async def event_id_of_booking(session: AsyncSession, booking_id: UUID) -> UUID |
     return await session.scalar(select(Booking.event_id).where(Booking.id == booking_id))
 
 
+def _cancelled(reason: str | None) -> dict[str, Any]:
+    """The columns of a booking once cancelled: its active key freed, so the holder may book again."""
+    now = utcnow()
+    return {
+        "status": BookingStatus.CANCELLED,
+        "active_key": None,
+        "cancelled_at": now,
+        "cancellation_reason": reason,
+        "updated_at": now,
+    }
+
+
 async def mark_cancelled(session: AsyncSession, booking_id: UUID, reason: str | None) -> bool:
     """Cancel a confirmed booking; False if it was not confirmed (someone else won the race)."""
-    now = utcnow()
     result = await session.execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == BookingStatus.CONFIRMED)
-        .values(
-            status=BookingStatus.CANCELLED,
-            active_key=None,
-            cancelled_at=now,
-            cancellation_reason=reason,
-            updated_at=now,
-        )
+        .values(**_cancelled(reason))
         .execution_options(synchronize_session=False)
     )
     return rows_affected(result) == 1
@@ -134,9 +149,6 @@ async def set_quantity(session: AsyncSession, booking: Booking, quantity: int) -
         .execution_options(synchronize_session=False)
     )
     return rows_affected(result) == 1
-
-
-_BOOKING_COLUMNS = [column.key for column in Booking.__mapper__.column_attrs]
 
 
 async def reload(session: AsyncSession, booking: Booking) -> None:
@@ -158,17 +170,10 @@ async def cancel_confirmed_of_event(
     ).all()
     if not confirmed:
         return []
-    now = utcnow()
     await session.execute(
         update(Booking)
         .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
-        .values(
-            status=BookingStatus.CANCELLED,
-            active_key=None,
-            cancelled_at=now,
-            cancellation_reason=reason,
-            updated_at=now,
-        )
+        .values(**_cancelled(reason))
         .execution_options(synchronize_session=False)
     )
     await session.execute(
@@ -267,13 +272,11 @@ def _guest_conditions(
     if status is not None:
         conditions.append(Booking.status == status)
     if q:
-        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
         conditions.append(
             or_(
-                func.lower(Booking.holder_name).like(pattern, escape="\\"),
-                func.lower(Booking.holder_email).like(pattern, escape="\\"),
-                func.lower(Booking.code).like(pattern, escape="\\"),
+                contains(func.lower(Booking.holder_name), q),
+                contains(func.lower(Booking.holder_email), q),
+                contains(func.lower(Booking.code), q),
             )
         )
     return conditions

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from boxoffice.bookings import service
+from boxoffice.bookings.admission import EventGate
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
 from boxoffice.core.db import Database
 from boxoffice.core.deps import CurrentUser, SessionDep
 from boxoffice.core.errors import problems
-from boxoffice.core.pagination import Page, PageDep, PageParams
+from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import money_string
@@ -33,16 +34,18 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def _page(items: Sequence[Booking], total: int, page: PageParams) -> Page[BookingRead]:
-    return Page[BookingRead](
-        items=[BookingRead.model_validate(b) for b in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
-
-
 _BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
+
+
+async def _admitted(request: Request, data: BookingCreate) -> AsyncIterator[None]:
+    """Hold a place at the event's gate for the whole request, its commit included."""
+    gate: EventGate = request.app.state.event_gate
+    async with gate.admit(data.event_id):
+        yield
+
+
+# Declared before the session, so that it is entered first and left last (after the commit).
+Admitted = Annotated[None, Depends(_admitted, scope="function")]
 
 
 @router.post(
@@ -54,6 +57,7 @@ _BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
 )
 async def create_booking(
     data: BookingCreate,
+    _admitted: Admitted,
     session: SessionDep,
     user: CurrentUser,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -79,7 +83,7 @@ async def list_my_bookings(
     items, total = await service.my_bookings(
         session, user, status=status_filter, event_id=event_id, upcoming_only=upcoming_only, page=page
     )
-    return _page(items, total, page)
+    return page_of(items, total, page, BookingRead.model_validate)
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingRead, responses=problems(401, 404))
@@ -171,7 +175,7 @@ async def guest_list(
     """An event's guest list, for its organizer and admins; `Accept: text/csv` streams every row."""
     if not _wants_csv(request):
         items, total = await service.guest_list(session, user, event_id, status_filter, q, page)
-        return _page(items, total, page)
+        return page_of(items, total, page, BookingRead.model_validate)
     read_rows = await service.guest_list_export(session, user, event_id, status_filter, q)
     database: Database = request.app.state.database
 

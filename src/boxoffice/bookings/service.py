@@ -7,6 +7,7 @@ possible.
 
 import hashlib
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -98,7 +99,9 @@ async def create_booking(session: AsyncSession, user: User, data: BookingCreate)
     ticket_type = _pick_ticket_type(event, data.ticket_type_id)
     _ensure_bookable(event)
     _ensure_quantity_allowed(event, data.quantity)
+    now = utcnow()
     booking = Booking(
+        id=uuid.uuid4(),
         event_id=event.id,
         ticket_type_id=ticket_type.id,
         user_id=user.id,
@@ -110,6 +113,8 @@ async def create_booking(session: AsyncSession, user: User, data: BookingCreate)
         unit_price=ticket_type.price,
         total_price=ticket_type.price * data.quantity,
         currency=event.currency,
+        created_at=now,
+        updated_at=now,
     )
     booking.event = event
     await repository.insert_booking(session, booking, new_booking_code)

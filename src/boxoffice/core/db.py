@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -92,10 +93,14 @@ class Database:
 
 def create_database(settings: Settings) -> Database:
     engine = _create_engine(settings)
-    writer_bind = engine.execution_options(**{_IMMEDIATE: True}) if settings.is_sqlite else engine
+    if settings.is_sqlite:
+        reader_bind, writer_bind = engine, engine.execution_options(**{_IMMEDIATE: True})
+    else:
+        # A read needs no transaction of its own: no BEGIN and COMMIT round trips for each GET.
+        reader_bind, writer_bind = engine.execution_options(isolation_level="AUTOCOMMIT"), engine
     return Database(
         engine=engine,
-        reader=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+        reader=async_sessionmaker(reader_bind, expire_on_commit=False, autoflush=False),
         writer=async_sessionmaker(writer_bind, expire_on_commit=False, autoflush=False),
     )
 
@@ -106,7 +111,9 @@ def _create_engine(settings: Settings) -> AsyncEngine:
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            pool_pre_ping=True,
+            # No pre-ping (a round trip per request); connections are recycled and a dropped one is
+            # discarded when it fails.
+            pool_recycle=1800,
         )
     engine = create_async_engine(
         settings.database_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -139,6 +146,19 @@ def violates_unique(error: Exception, constraint: str, sqlite_columns: str) -> b
     """
     message = str(getattr(error, "orig", error))
     return constraint in message or f"UNIQUE constraint failed: {sqlite_columns}" in message
+
+
+def contains(expression: Any, needle: str) -> Any:
+    """A case-insensitive substring test in which ``%``, ``_`` and ``\\`` in user input are literal:
+    user input is never a pattern. ``expression`` must already be lower-cased (a case-folded column,
+    or ``func.lower(column)``)."""
+    escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return expression.like(f"%{escaped}%", escape="\\")
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT construct, which has ``on_conflict_do_nothing`` (PostgreSQL and SQLite)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def rows_affected(result: Result[Any]) -> int:

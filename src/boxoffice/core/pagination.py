@@ -1,7 +1,8 @@
 """``?limit=&offset=`` in, ``{items, total, limit, offset}`` out."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -31,3 +32,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def page_of(items: Iterable[Any], total: int, params: PageParams, read: Callable[[Any], T]) -> Page[T]:
+    """A page of ``items`` turned into response models by ``read``."""
+    return Page(items=[read(item) for item in items], total=total, limit=params.limit, offset=params.offset)

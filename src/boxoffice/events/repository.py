@@ -6,16 +6,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, TextClause, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from boxoffice.core.db import rows_affected, utcnow, violates_unique
+from boxoffice.core.db import contains, rows_affected, utcnow, violates_unique
 from boxoffice.core.errors import RuleViolation
 from boxoffice.core.pagination import PageParams
 from boxoffice.events.schemas import EventSort
-from boxoffice.models import PUBLIC_STATUSES, Event, EventStatus, TicketType
+from boxoffice.models import LISTED, Event, EventStatus, TicketType
+
+Condition = ColumnElement[bool] | TextClause
 
 _ORDERINGS: dict[EventSort, tuple[Any, ...]] = {
     EventSort.STARTS_AT: (Event.starts_at.asc(), Event.id.asc()),
@@ -32,12 +34,6 @@ def search_key(*parts: str | None) -> str:
     return "\n".join(part for part in parts if part).casefold()
 
 
-def _contains(column: Any, needle: str) -> ColumnElement[bool]:
-    """A substring match in which ``%``, ``_`` and ``\\`` in the user's text are literal."""
-    escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
-
-
 @dataclass(frozen=True)
 class CatalogueFilters:
     q: str | None = None
@@ -50,13 +46,10 @@ class CatalogueFilters:
     sort: EventSort = EventSort.STARTS_AT
 
 
-def _catalogue_conditions(filters: CatalogueFilters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [
-        Event.status.in_(PUBLIC_STATUSES),
-        Event.deleted_at.is_(None),
-    ]
+def _catalogue_conditions(filters: CatalogueFilters) -> list[Condition]:
+    conditions: list[Condition] = [LISTED]
     if filters.q:
-        conditions.append(_contains(Event.search_text, filters.q))
+        conditions.append(contains(Event.search_text, filters.q))
     if filters.city:
         conditions.append(Event.city_key == filters.city.casefold())
     if filters.category:
@@ -74,7 +67,7 @@ def _catalogue_conditions(filters: CatalogueFilters) -> list[ColumnElement[bool]
 
 async def _page(
     session: AsyncSession,
-    conditions: Sequence[ColumnElement[bool]],
+    conditions: Sequence[Condition],
     order_by: tuple[Any, ...],
     page: PageParams,
 ) -> tuple[Sequence[Event], int]:
@@ -104,14 +97,14 @@ async def organizer_events(
     q: str | None,
     page: PageParams,
 ) -> tuple[Sequence[Event], int]:
-    conditions: list[ColumnElement[bool]] = [
+    conditions: list[Condition] = [
         Event.organizer_id == organizer_id,
         Event.deleted_at.is_(None),
     ]
     if status is not None:
         conditions.append(Event.status == status)
     if q:
-        conditions.append(_contains(Event.search_text, q))
+        conditions.append(contains(Event.search_text, q))
     return await _page(session, conditions, _ORDERINGS[EventSort.CREATED_AT_DESC], page)
 
 

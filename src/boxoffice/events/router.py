@@ -1,6 +1,5 @@
 """HTTP routes for events, ticket types and the catalogue."""
 
-from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
@@ -8,7 +7,7 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from boxoffice.core.deps import CurrentUser, OptionalUser, OrganizerUser, SessionDep
 from boxoffice.core.errors import problems
-from boxoffice.core.pagination import Page, PageDep, PageParams
+from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
 from boxoffice.events import access, service
@@ -27,15 +26,6 @@ from boxoffice.events.schemas import (
 from boxoffice.models import Event, EventStatus, TicketType
 
 router = APIRouter(tags=["events"])
-
-
-def _page(items: Sequence[Event], total: int, page: PageParams) -> Page[EventRead]:
-    return Page[EventRead](
-        items=[EventRead.model_validate(event) for event in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
 
 
 @router.get("/events", response_model=Page[EventRead], responses=problems(422))
@@ -63,7 +53,7 @@ async def list_events(
         sort=sort,
     )
     items, total = await service.search_catalogue(session, filters, page)
-    return _page(items, total, page)
+    return page_of(items, total, page, EventRead.model_validate)
 
 
 @router.get("/events/{event_id}", response_model=EventRead, responses=problems(401, 404))
@@ -129,7 +119,7 @@ async def my_events(
 ) -> Page[EventRead]:
     """The caller's own events, drafts included, with their sales figures."""
     items, total = await service.organizer_events(session, organizer, status_filter, q, page)
-    return _page(items, total, page)
+    return page_of(items, total, page, EventRead.model_validate)
 
 
 @router.post(

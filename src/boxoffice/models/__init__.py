@@ -3,7 +3,7 @@
 from boxoffice.models.audit_entry import AuditEntry
 from boxoffice.models.auth_session import AuthSession
 from boxoffice.models.booking import ACTIVE, Booking, BookingStatus
-from boxoffice.models.event import PUBLIC_STATUSES, Event, EventStatus
+from boxoffice.models.event import LISTED, PUBLIC_STATUSES, Event, EventStatus
 from boxoffice.models.idempotency_key import IdempotencyKey
 from boxoffice.models.outbox_message import OutboxMessage, OutboxStatus
 from boxoffice.models.password_reset_token import PasswordResetToken
@@ -12,6 +12,7 @@ from boxoffice.models.user import Role, User
 
 __all__ = [
     "ACTIVE",
+    "LISTED",
     "PUBLIC_STATUSES",
     "AuditEntry",
     "AuthSession",

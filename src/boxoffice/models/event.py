@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from boxoffice.core.db import Base, UTCDateTime, utcnow
@@ -20,23 +20,34 @@ class EventStatus(StrEnum):
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
+# What the public catalogue shows. Kept as constant SQL so that PostgreSQL matches it to the partial
+# indexes below even in prepared statements' generic plans (a bound parameter would not match).
+LISTED_SQL = "status IN ('published', 'cancelled') AND deleted_at IS NULL"
+LISTED = text(LISTED_SQL)
+
+
+def _listed_index(name: str, *columns: str) -> Index:
+    return Index(name, *columns, postgresql_where=LISTED, sqlite_where=LISTED)
+
 
 class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
         CheckConstraint("max_tickets_per_booking BETWEEN 1 AND 50", name="max_tickets_per_booking"),
-        # The public catalogue: visible events by start time (the default listing and its filters).
-        Index("ix_event_catalogue", "status", "starts_at"),
-        Index("ix_event_city_key_starts_at", "city_key", "starts_at"),
-        Index("ix_event_category_starts_at", "category", "starts_at"),
+        # The public catalogue: partial indexes over listed events only, so counting is an index-only
+        # scan and a page in start order stops after its rows.
+        _listed_index("ix_event_listed_starts_at", "starts_at", "id"),
+        _listed_index("ix_event_listed_city", "city_key", "starts_at"),
+        _listed_index("ix_event_listed_category", "category", "starts_at"),
+        _listed_index("ix_event_listed_created_at", "created_at", "id"),
         Index("ix_event_organizer_id_created_at", "organizer_id", "created_at"),
-        Index("ix_event_created_at", "created_at"),
         # Substring search over title, description, venue and city on PostgreSQL (pg_trgm).
         Index(
-            "ix_event_search_text_trgm",
+            "ix_event_listed_search_trgm",
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_where=LISTED,
         ).ddl_if(dialect="postgresql"),
     )
 

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.core.db import insert_for
 from boxoffice.core.types import money_string
 from boxoffice.models import Booking, Event, OutboxMessage, User
 
@@ -119,8 +119,8 @@ async def queue_reminder(session: AsyncSession, booking: Booking, event: Event) 
     )
     values = {column.key: getattr(message, column.key) for column in OutboxMessage.__table__.columns}
     values = {key: value for key, value in values.items() if value is not None}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert_for(session)(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
