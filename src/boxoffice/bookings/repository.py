@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from boxoffice.core.db import contains, insert_for, rows_affected, utcnow, violates_unique
 from boxoffice.core.errors import AlreadyBooked, IdempotencyInProgress
@@ -103,7 +103,7 @@ async def seats_left(session: AsyncSession, ticket_type_id: UUID) -> int:
 async def booking_by_id(
     session: AsyncSession, booking_id: UUID, *, for_update: bool = False
 ) -> Booking | None:
-    query = select(Booking).where(Booking.id == booking_id).options(selectinload(Booking.event))
+    query = select(Booking).where(Booking.id == booking_id).options(joinedload(Booking.event))
     if for_update:
         query = query.with_for_update(of=Booking)
     return (await session.scalars(query)).one_or_none()
@@ -165,7 +165,7 @@ async def cancel_confirmed_of_event(
         await session.scalars(
             select(Booking)
             .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED)
-            .options(selectinload(Booking.event))
+            .options(joinedload(Booking.event))
         )
     ).all()
     if not confirmed:
@@ -240,7 +240,7 @@ async def _paged(
             .order_by(Booking.created_at.desc(), Booking.id.desc())
             .limit(page.limit)
             .offset(page.offset)
-            .options(selectinload(Booking.event))
+            .options(joinedload(Booking.event))
         )
     ).all()
     return items, int(total or 0)
@@ -366,21 +366,25 @@ async def due_for_reminder(
 ) -> Sequence[Booking]:
     """Confirmed bookings of published events starting in (now, until] not yet reminded."""
     return (
-        await session.scalars(
-            select(Booking)
-            .join(Event, Event.id == Booking.event_id)
-            .where(
-                Event.status == EventStatus.PUBLISHED,
-                Event.starts_at > now,
-                Event.starts_at <= until,
-                Booking.status == BookingStatus.CONFIRMED,
-                Booking.reminder_queued_at.is_(None),
+        (
+            await session.scalars(
+                select(Booking)
+                .join(Event, Event.id == Booking.event_id)
+                .where(
+                    Event.status == EventStatus.PUBLISHED,
+                    Event.starts_at > now,
+                    Event.starts_at <= until,
+                    Booking.status == BookingStatus.CONFIRMED,
+                    Booking.reminder_queued_at.is_(None),
+                )
+                .order_by(Event.starts_at)
+                .limit(limit)
+                .options(joinedload(Booking.event).joinedload(Event.ticket_types))
             )
-            .order_by(Event.starts_at)
-            .limit(limit)
-            .options(selectinload(Booking.event).selectinload(Event.ticket_types))
         )
-    ).all()
+        .unique()
+        .all()
+    )
 
 
 async def mark_reminders_queued(session: AsyncSession, booking_ids: Sequence[UUID], now: datetime) -> None:

@@ -18,18 +18,21 @@ from boxoffice.models import Role, User
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# Every dependency here is ``async def``: FastAPI runs plain ``def`` dependencies in a thread pool,
+# a thread hand-off per request for work that never blocks.
 
-def _settings(request: Request) -> Settings:
+
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _passwords(request: Request) -> Passwords:
+async def _passwords(request: Request) -> Passwords:
     passwords: Passwords = request.app.state.passwords
     return passwords
 
 
-def _tokens(request: Request) -> Tokens:
+async def _tokens(request: Request) -> Tokens:
     tokens: Tokens = request.app.state.tokens
     return tokens
 
@@ -137,7 +140,7 @@ class ClientInfo:
     request_id: str
 
 
-def _client_info(request: Request) -> ClientInfo:
+async def _client_info(request: Request) -> ClientInfo:
     user_agent = request.headers.get("user-agent")
     return ClientInfo(
         ip=request.client.host if request.client else None,

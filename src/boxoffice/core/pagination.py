@@ -14,7 +14,7 @@ class PageParams:
     offset: int
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page")] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")] = 0,
 ) -> PageParams:

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Select, TextClause, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from boxoffice.core.db import contains, rows_affected, utcnow, violates_unique
 from boxoffice.core.errors import RuleViolation
@@ -78,9 +78,11 @@ async def _page(
         .order_by(*order_by)
         .limit(page.limit)
         .offset(page.offset)
-        .options(selectinload(Event.ticket_types))
+        # One statement (the page as a subquery, joined to its ticket types): measured cheaper than a
+        # second SELECT ... IN for the ticket types.
+        .options(joinedload(Event.ticket_types))
     )
-    items = (await session.scalars(query)).all()
+    items = (await session.scalars(query)).unique().all()
     return items, int(total or 0)
 
 
@@ -110,10 +112,10 @@ async def organizer_events(
 
 async def event_by_id(session: AsyncSession, event_id: UUID, *, for_update: bool = False) -> Event | None:
     """An event with its ticket types; ``for_update`` locks the event row (PostgreSQL) first."""
-    query = select(Event).where(Event.id == event_id).options(selectinload(Event.ticket_types))
+    query = select(Event).where(Event.id == event_id).options(joinedload(Event.ticket_types))
     if for_update:
         query = query.with_for_update(of=Event).execution_options(populate_existing=True)
-    return (await session.scalars(query)).one_or_none()
+    return (await session.scalars(query)).unique().one_or_none()
 
 
 async def refresh_ticket_types(session: AsyncSession, event: Event) -> None:

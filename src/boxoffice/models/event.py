@@ -70,9 +70,10 @@ class Event(Base):
     sales_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sales_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
-    # Derived columns, kept by the service: lower-cased so that matching is the same on every backend.
-    city_key: Mapped[str] = mapped_column(String(100))
-    search_text: Mapped[str] = mapped_column(Text)
+    # Derived columns, kept by the service: case-folded so that matching is the same on every backend.
+    # Deferred: they are written and searched, never read back, so loading an event skips them.
+    city_key: Mapped[str] = mapped_column(String(100), deferred=True)
+    search_text: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
