@@ -484,7 +484,7 @@ def _wait_with_rusage(process: subprocess.Popen[str]) -> float:
 
 def wrk_bookings(wrk: str, base: str, plan: Path, connections: int, workdir: Path) -> WrkRun:
     """Send every line of the plan once. The run's length is measured by the Lua script, from the
-    first request sent to the last booking answered."""
+    first request sent to the last booking request answered, whatever its status."""
     done_dir = Path(tempfile.mkdtemp(dir=workdir))
     threads = min(CPUS, connections)
     process = subprocess.Popen(

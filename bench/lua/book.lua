@@ -1,6 +1,6 @@
 -- Booking load: every line of the plan file ("<access token>\t<json body>") is sent once, as
 -- POST /api/v1/bookings; wrk thread i takes lines i, i+n, i+2n, ... Each thread records (wall clock,
--- through LuaJIT's FFI) when it sent its first request and when its last booking was answered, and
+-- through LuaJIT's FFI) when it sent its first request and when its last booking request was answered, and
 -- touches "<done_dir>/<id>.sent" and "<id>.done" so the driver knows when to stop wrk.
 -- A connection that finds the plan exhausted sends GET /healthz while the last answers come in; those
 -- 200s are not bookings and are not counted. A request lost to a socket error is never answered, so a

@@ -10,17 +10,24 @@ SELECT u.id AS uid, u.email AS email, p.event_id AS eid, p.ticket_type_id AS tid
   JOIN auth_session s ON s.id = p.session_id
   JOIN user_account u ON u.id = s.user_id
  WHERE p.scenario = :scenario AND p.n = (SELECT nextval(:seq)) AND s.revoked_at IS NULL AND u.is_active \gset
-SELECT id, organizer_id, status, starts_at, sales_start_at, sales_end_at, published_at, deleted_at,
-       max_tickets_per_booking, currency
-  FROM event WHERE id = :eid FOR KEY SHARE OF event;
-SELECT id, event_id, name, price, capacity, sold, position FROM ticket_type WHERE event_id IN (:eid)
- ORDER BY position;
-SAVEPOINT booking_code;
+-- the check before admission: the event and its ticket types without a lock; too few seats answers
+-- sold out at once, writing nothing
+SELECT e.id AS e_id, e.organizer_id, e.status, e.starts_at, e.sales_start_at, e.sales_end_at, e.published_at,
+       e.deleted_at, e.max_tickets_per_booking, e.currency, t.id AS t_id, t.name, t.price, t.capacity, t.sold,
+       t.position, (t.capacity - t.sold >= :q)::int AS seats_there
+  FROM event e LEFT JOIN ticket_type t ON t.event_id = e.id WHERE e.id = :eid ORDER BY t.position \gset
+\if :seats_there
+-- admitted: the same read under the event's KEY SHARE lock
+SELECT e.id AS e_id, e.organizer_id, e.status, e.starts_at, e.sales_start_at, e.sales_end_at, e.published_at,
+       e.deleted_at, e.max_tickets_per_booking, e.currency, t.id AS t_id, t.name, t.price, t.capacity, t.sold,
+       t.position
+  FROM event e LEFT JOIN ticket_type t ON t.event_id = e.id WHERE e.id = :eid ORDER BY t.position
+   FOR KEY SHARE OF e;
 INSERT INTO booking (id, code, event_id, ticket_type_id, user_id, quantity, status, active_key,
                      holder_name, holder_email, unit_price, total_price, currency, created_at, updated_at)
 VALUES (gen_random_uuid(), left(md5(:scenario), 4) || lpad(:n::text, 7, '0'), :eid, :tid, :uid, :q, 'confirmed', 1,
-        'Bench Holder', :email, 10.00, 10.00 * :q, 'EUR', now(), now());
-RELEASE SAVEPOINT booking_code;
+        'Bench Holder', :email, 10.00, 10.00 * :q, 'EUR', now(), now())
+    ON CONFLICT (code) DO NOTHING RETURNING id;
 INSERT INTO outbox_message (id, kind, dedupe_key, recipient, payload, status, attempts, next_attempt_at,
                             created_at)
 VALUES (gen_random_uuid(), 'booking_confirmed', 'booking_confirmed:' || gen_random_uuid(), :email,
@@ -36,5 +43,8 @@ UPDATE ticket_type SET sold = sold + :q WHERE id = :tid AND sold + :q <= capacit
 COMMIT;
 \else
 SELECT capacity - sold FROM ticket_type WHERE id = :tid;
+ROLLBACK;
+\endif
+\else
 ROLLBACK;
 \endif

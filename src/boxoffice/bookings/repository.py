@@ -21,8 +21,9 @@ from boxoffice.models import Booking, BookingStatus, Event, EventStatus, Idempot
 CODE_ATTEMPTS = 5
 
 
-async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | None:
-    """The event with its ticket types, holding a KEY SHARE lock on PostgreSQL.
+async def event_for_booking(session: AsyncSession, event_id: UUID, *, locked: bool = True) -> Event | None:
+    """The event with its ticket types, fresh from the database; ``locked`` holds a KEY SHARE lock on
+    the event row (PostgreSQL).
 
     Bookings and booking changes share the lock; cancelling an event takes it exclusively (FOR
     UPDATE). So an event cancellation waits for bookings already under way, and sees them, while new
@@ -32,9 +33,10 @@ async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | No
         select(Event)
         .where(Event.id == event_id)
         .options(joinedload(Event.ticket_types))
-        .with_for_update(read=True, key_share=True, of=Event)
         .execution_options(populate_existing=True)
     )
+    if locked:
+        query = query.with_for_update(read=True, key_share=True, of=Event)
     return (await session.scalars(query)).unique().one_or_none()
 
 

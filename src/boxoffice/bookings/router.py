@@ -37,15 +37,12 @@ IdempotencyKeyHeader = Annotated[
 _BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
 
 
-async def _admitted(request: Request, data: BookingCreate) -> AsyncIterator[None]:
-    """Hold a place at the event's gate for the whole request, its commit included."""
+async def _event_gate(request: Request) -> EventGate:
     gate: EventGate = request.app.state.event_gate
-    async with gate.admit(data.event_id):
-        yield
+    return gate
 
 
-# Declared before the session, so that it is entered first and left last (after the commit).
-Admitted = Annotated[None, Depends(_admitted, scope="function")]
+EventGateDep = Annotated[EventGate, Depends(_event_gate)]
 
 
 @router.post(
@@ -57,15 +54,15 @@ Admitted = Annotated[None, Depends(_admitted, scope="function")]
 )
 async def create_booking(
     data: BookingCreate,
-    _admitted: Admitted,
     session: SessionDep,
     user: CurrentUser,
+    gate: EventGateDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Book tickets. Capacity is enforced by the database: nobody gets a ticket that does not exist."""
     if idempotency_key is None:
-        return await service.create_booking(session, user, data)
-    stored = await service.create_booking_once(session, user, data, idempotency_key)
+        return await service.create_booking(session, user, data, gate)
+    stored = await service.create_booking_once(session, user, data, idempotency_key, gate)
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 

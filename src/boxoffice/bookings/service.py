@@ -17,6 +17,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import repository
+from boxoffice.bookings.admission import EventGate
 from boxoffice.bookings.codes import new_booking_code
 from boxoffice.bookings.repository import EventFigures
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
@@ -81,24 +82,48 @@ def _ensure_quantity_allowed(event: Event, quantity: int) -> None:
         )
 
 
+def _sold_out(ticket_type: TicketType, left: int) -> SoldOut:
+    return SoldOut(
+        f"Only {left} tickets of '{ticket_type.name}' are left."
+        if left
+        else f"'{ticket_type.name}' is sold out.",
+        available=left,
+    )
+
+
 async def _take_seats(session: AsyncSession, ticket_type: TicketType, quantity: int) -> None:
     if not await repository.take_seats(session, ticket_type.id, quantity):
-        left = await repository.seats_left(session, ticket_type.id)
-        raise SoldOut(
-            f"Only {left} tickets of '{ticket_type.name}' are left."
-            if left
-            else f"'{ticket_type.name}' is sold out.",
-            available=left,
-        )
+        raise _sold_out(ticket_type, await repository.seats_left(session, ticket_type.id))
 
 
-async def create_booking(session: AsyncSession, user: User, data: BookingCreate) -> Booking:
-    event = await repository.event_for_booking(session, data.event_id)
+async def _bookable_ticket_type(
+    session: AsyncSession, user: User, data: BookingCreate, *, locked: bool
+) -> tuple[Event, TicketType]:
+    """The event (KEY SHARE locked if ``locked``) and the ticket type to book, if the user may book it."""
+    event = await repository.event_for_booking(session, data.event_id, locked=locked)
     if event is None or not access.may_see(event, user):
         raise NotFound("No such event.")
     ticket_type = _pick_ticket_type(event, data.ticket_type_id)
     _ensure_bookable(event)
     _ensure_quantity_allowed(event, data.quantity)
+    return event, ticket_type
+
+
+async def create_booking(
+    session: AsyncSession, user: User, data: BookingCreate, gate: EventGate | None = None
+) -> Booking:
+    """Book tickets: checks, the booking, its email and audit entry, then the seats, last.
+
+    Under ``gate`` (admission control, see admission.py) the request is checked first without locks,
+    so that a sold-out answer never waits in the queue and writes nothing; then it waits for its place
+    and is checked again under the event's KEY SHARE lock, as the event may have changed meanwhile.
+    """
+    if gate is not None:
+        event, ticket_type = await _bookable_ticket_type(session, user, data, locked=False)
+        if ticket_type.available < data.quantity:
+            raise _sold_out(ticket_type, max(ticket_type.available, 0))
+        await gate.admit(session, event.id)
+    event, ticket_type = await _bookable_ticket_type(session, user, data, locked=True)
     now = utcnow()
     booking = Booking(
         id=uuid.uuid4(),
@@ -146,7 +171,11 @@ def _request_hash(data: BookingCreate) -> str:
 
 
 async def create_booking_once(
-    session: AsyncSession, user: User, data: BookingCreate, idempotency_key: str
+    session: AsyncSession,
+    user: User,
+    data: BookingCreate,
+    idempotency_key: str,
+    gate: EventGate | None = None,
 ) -> StoredResponse:
     """Create a booking at most once per (user, key) within 24 hours; repeats get the first answer."""
     await repository.claim_idempotency_key(session, user.id, idempotency_key)
@@ -159,7 +188,7 @@ async def create_booking_once(
         if remembered.request_hash != request_hash:
             raise IdempotencyKeyMismatch("This Idempotency-Key was used with a different request body.")
         return StoredResponse(remembered.response_status, json.loads(remembered.response_body), replayed=True)
-    booking = await create_booking(session, user, data)
+    booking = await create_booking(session, user, data, gate)
     body = BookingRead.model_validate(booking).model_dump(mode="json")
     await repository.remember_response(
         session,

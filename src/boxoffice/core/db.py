@@ -5,7 +5,7 @@ and write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers
 instead of failing half-way with "database is locked".
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from boxoffice.core.config import Settings
@@ -65,6 +66,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_WHEN_DONE = "boxoffice_when_done"
+
+
+def when_done(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the session's unit of work has ended, committed or rolled back."""
+    session.info.setdefault(_WHEN_DONE, []).append(callback)
+
+
+def run_when_done(session: AsyncSession) -> None:
+    """End of a unit of work: run what ``when_done`` registered (by the owner of the session only)."""
+    for callback in session.info.pop(_WHEN_DONE, []):
+        callback()
+
+
 @dataclass(frozen=True)
 class Database:
     """The engine plus two session factories: one for reads, one for writes.
@@ -75,6 +90,7 @@ class Database:
     engine: AsyncEngine
     reader: async_sessionmaker[AsyncSession]
     writer: async_sessionmaker[AsyncSession]
+    single_statement: AsyncEngine
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -86,6 +102,17 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+            finally:
+                run_when_done(session)
+
+    async def execute_alone(self, statement: Executable) -> int:
+        """Run one write statement as a transaction of its own and return the rows it touched.
+
+        On PostgreSQL it runs in autocommit (one round trip instead of BEGIN, statement, COMMIT); a
+        single statement is atomic either way. On SQLite it is a short ``BEGIN IMMEDIATE`` transaction.
+        """
+        async with self.single_statement.begin() as connection:
+            return int(cast(CursorResult[Any], await connection.execute(statement)).rowcount)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -102,6 +129,7 @@ def create_database(settings: Settings) -> Database:
         engine=engine,
         reader=async_sessionmaker(reader_bind, expire_on_commit=False, autoflush=False),
         writer=async_sessionmaker(writer_bind, expire_on_commit=False, autoflush=False),
+        single_statement=writer_bind if settings.is_sqlite else reader_bind,
     )
 
 
@@ -109,6 +137,9 @@ def _create_engine(settings: Settings) -> AsyncEngine:
     if not settings.is_sqlite:
         return create_async_engine(
             settings.database_url,
+            # Connections are opened once and kept. Overflow connections, opened and closed as load
+            # comes and goes, cost PostgreSQL a new backend each time: measured as the biggest single
+            # cost under load (see docs/benchmark.md), so the default overflow is 0.
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             # No pre-ping (a round trip per request); connections are recycled and a dropped one is

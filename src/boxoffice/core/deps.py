@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.accounts import repository as accounts_repository
 from boxoffice.core.config import Settings
-from boxoffice.core.db import Database
+from boxoffice.core.db import Database, run_when_done
 from boxoffice.core.errors import DomainError, Forbidden, NotAuthenticated
 from boxoffice.core.security import Passwords, Tokens, TokenType
 from boxoffice.models import Role, User
@@ -59,6 +59,8 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+        finally:
+            run_when_done(session)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

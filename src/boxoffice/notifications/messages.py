@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from boxoffice.models import OutboxMessage
 from boxoffice.notifications.outbox import MessageKind
@@ -55,16 +55,22 @@ def _environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship in the package and never change under a running process
     )
     environment.filters["local_time"] = local_time
     return environment
+
+
+@cache
+def _subject_template(kind: MessageKind) -> Template:
+    return _environment().from_string(SUBJECTS[kind])
 
 
 def render(message: OutboxMessage) -> Email:
     kind = MessageKind(message.kind)
     context: dict[str, Any] = json.loads(message.payload)
     environment = _environment()
-    subject = environment.from_string(SUBJECTS[kind]).render(**context).strip()
+    subject = _subject_template(kind).render(**context).strip()
     email = Email(
         to=message.recipient,
         subject=subject,

@@ -156,19 +156,18 @@ class OutboxWorker:
         OUTBOX_SENT.inc()
 
     async def _finish(self, message: OutboxMessage, status: OutboxStatus) -> None:
-        async with self._database.unit_of_work() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == self._token)
-                .values(
-                    status=status,
-                    sent_at=utcnow() if status is OutboxStatus.SENT else None,
-                    attempts=OutboxMessage.attempts + 1,
-                    claim_token=None,
-                    claimed_until=None,
-                )
-                .execution_options(synchronize_session=False)
+        # One statement on its own (autocommit on PostgreSQL): this runs once per email sent.
+        await self._database.execute_alone(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == self._token)
+            .values(
+                status=status,
+                sent_at=utcnow() if status is OutboxStatus.SENT else None,
+                attempts=OutboxMessage.attempts + 1,
+                claim_token=None,
+                claimed_until=None,
             )
+        )
 
     async def _failed(self, message: OutboxMessage, error: Exception) -> None:
         attempts = message.attempts + 1
@@ -177,20 +176,18 @@ class OutboxWorker:
         delay = retry_delay(
             attempts, self._settings.outbox_retry_base_seconds, self._settings.outbox_retry_max_seconds
         )
-        async with self._database.unit_of_work() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == self._token)
-                .values(
-                    status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
-                    attempts=attempts,
-                    next_attempt_at=utcnow() + timedelta(seconds=delay),
-                    last_error=reason,
-                    claim_token=None,
-                    claimed_until=None,
-                )
-                .execution_options(synchronize_session=False)
+        await self._database.execute_alone(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == self._token)
+            .values(
+                status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+                attempts=attempts,
+                next_attempt_at=utcnow() + timedelta(seconds=delay),
+                last_error=reason,
+                claim_token=None,
+                claimed_until=None,
             )
+        )
         if dead:
             OUTBOX_DEAD.inc()
             log.error(
@@ -208,13 +205,11 @@ class OutboxWorker:
             )
 
     async def _release(self, message_ids: list[UUID]) -> None:
-        async with self._database.unit_of_work() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claim_token == self._token)
-                .values(claim_token=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        await self._database.execute_alone(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claim_token == self._token)
+            .values(claim_token=None, claimed_until=None)
+        )
 
 
 def create_worker(database: Database, settings: Settings) -> OutboxWorker:

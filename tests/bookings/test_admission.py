@@ -1,0 +1,67 @@
+"""Admission control (bookings/admission.py): a booking waits for a place at its event's gate, holds it
+until its transaction ends, and a sold-out answer never waits in the queue."""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.core.config import Settings
+from boxoffice.core.db import run_when_done
+from tests.bookings.helpers import booked, published_scene
+from tests.conftest import make_settings
+from tests.factories import assert_problem, book, create_account
+
+# Long enough that a request which is not waiting has answered; a request that waits is never
+# finished when it runs out, however slow the machine.
+SETTLE_SECONDS = 0.5
+ANSWER_TIMEOUT_SECONDS = 30
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path, booking_concurrency_per_event=1)
+
+
+async def _hold_the_gate(app: FastAPI, holder: AsyncSession, event_id: str) -> None:
+    await app.state.event_gate.admit(holder, uuid.UUID(event_id))
+
+
+async def test_a_booking_waits_for_a_place_at_the_gate_then_goes_through(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    scene = await published_scene(client, capacity=5)
+    async with app.state.database.writer() as holder:
+        await _hold_the_gate(app, holder, scene.event_id)
+        waiting = asyncio.create_task(book(client, scene.attendee, scene.event_id))
+        await asyncio.sleep(SETTLE_SECONDS)
+        assert not waiting.done(), "the booking went past a full gate"
+        run_when_done(holder)
+    response = await asyncio.wait_for(waiting, ANSWER_TIMEOUT_SECONDS)
+    assert response.status_code == 201, response.text
+
+
+async def test_a_sold_out_answer_does_not_wait_at_the_gate(app: FastAPI, client: AsyncClient) -> None:
+    scene = await published_scene(client, capacity=1)
+    await booked(client, scene.attendee, scene.event_id)
+    late = await create_account(client)
+    async with app.state.database.writer() as holder:
+        await _hold_the_gate(app, holder, scene.event_id)
+        response = await asyncio.wait_for(book(client, late, scene.event_id), ANSWER_TIMEOUT_SECONDS)
+        run_when_done(holder)
+    problem = assert_problem(response, 409, "sold_out")
+    assert problem["available"] == 0
+
+
+async def test_a_failed_booking_gives_its_place_back(app: FastAPI, client: AsyncClient) -> None:
+    scene = await published_scene(client, capacity=5)
+    await booked(client, scene.attendee, scene.event_id)
+    # Checked and admitted, then refused by the database (a second active booking): rolled back.
+    assert_problem(await book(client, scene.attendee, scene.event_id), 409, "already_booked")
+    other = await create_account(client)
+    response = await asyncio.wait_for(book(client, other, scene.event_id), ANSWER_TIMEOUT_SECONDS)
+    assert response.status_code == 201, response.text
