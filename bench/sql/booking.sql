@@ -3,21 +3,24 @@
 -- user, event, ticket type, quantity); each transaction takes the next row (sequence :seq), as each
 -- HTTP request of the service run takes the next user.
 \set taken 0
-BEGIN;
--- the session check of every authenticated request (one indexed query), here also reading the plan
-SELECT u.id AS uid, u.email AS email, p.event_id AS eid, p.ticket_type_id AS tid, p.quantity AS q, p.n AS n
+-- Before admission, in autocommit: the session check of every authenticated request (one indexed
+-- query, here also reading the plan), then the event and its ticket types without a lock.
+SELECT u.id AS uid, u.email AS email, p.session_id AS sid, p.event_id AS eid, p.ticket_type_id AS tid,
+       p.quantity AS q, p.n AS n
   FROM bench_plan p
   JOIN auth_session s ON s.id = p.session_id
   JOIN user_account u ON u.id = s.user_id
  WHERE p.scenario = :scenario AND p.n = (SELECT nextval(:seq)) AND s.revoked_at IS NULL AND u.is_active \gset
--- the check before admission: the event and its ticket types without a lock; too few seats answers
--- sold out at once, writing nothing
+-- Too few seats answers sold out at once, writing nothing.
 SELECT e.id AS e_id, e.organizer_id, e.status, e.starts_at, e.sales_start_at, e.sales_end_at, e.published_at,
        e.deleted_at, e.max_tickets_per_booking, e.currency, t.id AS t_id, t.name, t.price, t.capacity, t.sold,
        t.position, (t.capacity - t.sold >= :q)::int AS seats_there
   FROM event e LEFT JOIN ticket_type t ON t.event_id = e.id WHERE e.id = :eid ORDER BY t.position \gset
 \if :seats_there
--- admitted: the same read under the event's KEY SHARE lock
+-- Admitted: the booking's transaction, with the session check and the event read again (KEY SHARE).
+BEGIN;
+SELECT u.id FROM auth_session s JOIN user_account u ON u.id = s.user_id
+ WHERE s.id = :sid AND u.id = :uid AND s.revoked_at IS NULL AND u.is_active;
 SELECT e.id AS e_id, e.organizer_id, e.status, e.starts_at, e.sales_start_at, e.sales_end_at, e.published_at,
        e.deleted_at, e.max_tickets_per_booking, e.currency, t.id AS t_id, t.name, t.price, t.capacity, t.sold,
        t.position
@@ -45,6 +48,4 @@ COMMIT;
 SELECT capacity - sold FROM ticket_type WHERE id = :tid;
 ROLLBACK;
 \endif
-\else
-ROLLBACK;
 \endif

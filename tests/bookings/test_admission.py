@@ -3,15 +3,15 @@ until its transaction ends, and a sold-out answer never waits in the queue."""
 
 import asyncio
 import uuid
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.bookings.admission import EventGate
 from boxoffice.core.config import Settings
-from boxoffice.core.db import run_when_done
 from tests.bookings.helpers import booked, published_scene
 from tests.conftest import make_settings
 from tests.factories import assert_problem, book, create_account
@@ -27,20 +27,19 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path, booking_concurrency_per_event=1)
 
 
-async def _hold_the_gate(app: FastAPI, holder: AsyncSession, event_id: str) -> None:
-    await app.state.event_gate.admit(holder, uuid.UUID(event_id))
+def _hold_the_gate(app: FastAPI, event_id: str) -> AbstractAsyncContextManager[None]:
+    gate: EventGate = app.state.event_gate
+    return gate.admit(uuid.UUID(event_id))
 
 
 async def test_a_booking_waits_for_a_place_at_the_gate_then_goes_through(
     app: FastAPI, client: AsyncClient
 ) -> None:
     scene = await published_scene(client, capacity=5)
-    async with app.state.database.writer() as holder:
-        await _hold_the_gate(app, holder, scene.event_id)
+    async with _hold_the_gate(app, scene.event_id):
         waiting = asyncio.create_task(book(client, scene.attendee, scene.event_id))
         await asyncio.sleep(SETTLE_SECONDS)
         assert not waiting.done(), "the booking went past a full gate"
-        run_when_done(holder)
     response = await asyncio.wait_for(waiting, ANSWER_TIMEOUT_SECONDS)
     assert response.status_code == 201, response.text
 
@@ -49,10 +48,8 @@ async def test_a_sold_out_answer_does_not_wait_at_the_gate(app: FastAPI, client:
     scene = await published_scene(client, capacity=1)
     await booked(client, scene.attendee, scene.event_id)
     late = await create_account(client)
-    async with app.state.database.writer() as holder:
-        await _hold_the_gate(app, holder, scene.event_id)
+    async with _hold_the_gate(app, scene.event_id):
         response = await asyncio.wait_for(book(client, late, scene.event_id), ANSWER_TIMEOUT_SECONDS)
-        run_when_done(holder)
     problem = assert_problem(response, 409, "sold_out")
     assert problem["available"] == 0
 
@@ -65,3 +62,29 @@ async def test_a_failed_booking_gives_its_place_back(app: FastAPI, client: Async
     other = await create_account(client)
     response = await asyncio.wait_for(book(client, other, scene.event_id), ANSWER_TIMEOUT_SECONDS)
     assert response.status_code == 201, response.text
+
+
+async def test_the_checks_before_admission_answer_in_the_usual_order(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    scene = await published_scene(client, capacity=1, max_tickets_per_booking=2)
+    anonymous = await client.post("/api/v1/bookings", json={"event_id": scene.event_id})
+    assert_problem(anonymous, 401, "not_authenticated")
+    too_many = await book(client, scene.attendee, scene.event_id, quantity=3)
+    assert_problem(too_many, 422, "validation_error")
+    assert_problem(await book(client, scene.attendee, scene.event_id, quantity=2), 409, "sold_out")
+    assert_problem(await book(client, scene.attendee, str(uuid.uuid4())), 404, "not_found")
+
+
+async def test_a_repeat_with_an_idempotency_key_is_replayed_even_once_sold_out(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    scene = await published_scene(client, capacity=1)
+    headers = {**scene.attendee.headers, "Idempotency-Key": "only-seat"}
+    body = {"event_id": scene.event_id}
+    first = await client.post("/api/v1/bookings", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = await client.post("/api/v1/bookings", json=body, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()

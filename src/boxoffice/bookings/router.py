@@ -13,7 +13,7 @@ from boxoffice.bookings import service
 from boxoffice.bookings.admission import EventGate
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
 from boxoffice.core.db import Database
-from boxoffice.core.deps import CurrentUser, SessionDep
+from boxoffice.core.deps import BearerToken, CurrentUser, SessionDep, TokensDep, authenticate
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
@@ -37,12 +37,29 @@ IdempotencyKeyHeader = Annotated[
 _BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
 
 
-async def _event_gate(request: Request) -> EventGate:
+async def _admitted(
+    request: Request,
+    data: BookingCreate,
+    tokens: TokensDep,
+    token: BearerToken,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AsyncIterator[None]:
+    """Admission control (see admission.py): check the booking in a short read of its own, so that a
+    refusal (sold out above all) never queues, then hold a place at the event's gate for the whole
+    request, its commit included. No connection is held while waiting. A repeat with an
+    Idempotency-Key is not checked first: it may have a first answer to replay whatever is left now."""
+    database: Database = request.app.state.database
+    if idempotency_key is None:
+        async with database.reader() as reader:
+            user = (await authenticate(reader, tokens, token)).user
+            await service.check_bookable(reader, user, data)
     gate: EventGate = request.app.state.event_gate
-    return gate
+    async with gate.admit(data.event_id):
+        yield
 
 
-EventGateDep = Annotated[EventGate, Depends(_event_gate)]
+# Declared before the session, so that it is entered first and left last (after the commit).
+Admitted = Annotated[None, Depends(_admitted, scope="function")]
 
 
 @router.post(
@@ -54,15 +71,15 @@ EventGateDep = Annotated[EventGate, Depends(_event_gate)]
 )
 async def create_booking(
     data: BookingCreate,
+    _admitted: Admitted,
     session: SessionDep,
     user: CurrentUser,
-    gate: EventGateDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Book tickets. Capacity is enforced by the database: nobody gets a ticket that does not exist."""
     if idempotency_key is None:
-        return await service.create_booking(session, user, data, gate)
-    stored = await service.create_booking_once(session, user, data, idempotency_key, gate)
+        return await service.create_booking(session, user, data)
+    stored = await service.create_booking_once(session, user, data, idempotency_key)
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 

@@ -17,7 +17,6 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import repository
-from boxoffice.bookings.admission import EventGate
 from boxoffice.bookings.codes import new_booking_code
 from boxoffice.bookings.repository import EventFigures
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
@@ -99,30 +98,31 @@ async def _take_seats(session: AsyncSession, ticket_type: TicketType, quantity: 
 async def _bookable_ticket_type(
     session: AsyncSession, user: User, data: BookingCreate, *, locked: bool
 ) -> tuple[Event, TicketType]:
-    """The event (KEY SHARE locked if ``locked``) and the ticket type to book, if the user may book it."""
+    """The event (KEY SHARE locked if ``locked``) and the ticket type to book, if the user may book it
+    and enough seats are left. Too few seats in what is committed is sold out at that instant (seats
+    in flight can only make it fewer), so the answer needs no write; the conditional update that
+    takes the seats stays the arbiter."""
     event = await repository.event_for_booking(session, data.event_id, locked=locked)
     if event is None or not access.may_see(event, user):
         raise NotFound("No such event.")
     ticket_type = _pick_ticket_type(event, data.ticket_type_id)
     _ensure_bookable(event)
     _ensure_quantity_allowed(event, data.quantity)
+    if ticket_type.available < data.quantity:
+        raise _sold_out(ticket_type, ticket_type.available)
     return event, ticket_type
 
 
-async def create_booking(
-    session: AsyncSession, user: User, data: BookingCreate, gate: EventGate | None = None
-) -> Booking:
-    """Book tickets: checks, the booking, its email and audit entry, then the seats, last.
+async def check_bookable(session: AsyncSession, user: User, data: BookingCreate) -> None:
+    """A booking's checks without locks or writes (404, 422, 409 ``event_not_bookable``, ``sold_out``),
+    made before it queues for admission (see admission.py): a refusal never waits. The booking itself
+    checks everything again, under the event's lock."""
+    await _bookable_ticket_type(session, user, data, locked=False)
 
-    Under ``gate`` (admission control, see admission.py) the request is checked first without locks,
-    so that a sold-out answer never waits in the queue and writes nothing; then it waits for its place
-    and is checked again under the event's KEY SHARE lock, as the event may have changed meanwhile.
-    """
-    if gate is not None:
-        event, ticket_type = await _bookable_ticket_type(session, user, data, locked=False)
-        if ticket_type.available < data.quantity:
-            raise _sold_out(ticket_type, max(ticket_type.available, 0))
-        await gate.admit(session, event.id)
+
+async def create_booking(session: AsyncSession, user: User, data: BookingCreate) -> Booking:
+    """Book tickets: checks under the event's KEY SHARE lock, the booking, its email and audit entry,
+    then the seats, last."""
     event, ticket_type = await _bookable_ticket_type(session, user, data, locked=True)
     now = utcnow()
     booking = Booking(
@@ -175,7 +175,6 @@ async def create_booking_once(
     user: User,
     data: BookingCreate,
     idempotency_key: str,
-    gate: EventGate | None = None,
 ) -> StoredResponse:
     """Create a booking at most once per (user, key) within 24 hours; repeats get the first answer."""
     await repository.claim_idempotency_key(session, user.id, idempotency_key)
@@ -188,7 +187,7 @@ async def create_booking_once(
         if remembered.request_hash != request_hash:
             raise IdempotencyKeyMismatch("This Idempotency-Key was used with a different request body.")
         return StoredResponse(remembered.response_status, json.loads(remembered.response_body), replayed=True)
-    booking = await create_booking(session, user, data, gate)
+    booking = await create_booking(session, user, data)
     body = BookingRead.model_validate(booking).model_dump(mode="json")
     await repository.remember_response(
         session,

@@ -5,7 +5,7 @@ and write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers
 instead of failing half-way with "database is locked".
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,28 +66,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_WHEN_DONE = "boxoffice_when_done"
-
-
-def when_done(session: AsyncSession, callback: Callable[[], None]) -> None:
-    """Call ``callback`` once the session's unit of work has ended, committed or rolled back."""
-    session.info.setdefault(_WHEN_DONE, []).append(callback)
-
-
-def run_when_done(session: AsyncSession) -> None:
-    """End of a unit of work: run what ``when_done`` registered (by the owner of the session only)."""
-    for callback in session.info.pop(_WHEN_DONE, []):
-        callback()
-
-
 @dataclass(frozen=True)
 class Database:
-    """The engine plus two session factories: one for reads, one for writes.
+    """The engines and two session factories: one for reads, one for writes.
 
-    On PostgreSQL the two are identical. On SQLite the writer's transactions begin IMMEDIATE.
+    On PostgreSQL reads run in autocommit on a pool of their own (``read_engine``). On SQLite there is
+    one engine, and the writer's transactions begin IMMEDIATE.
     """
 
     engine: AsyncEngine
+    read_engine: AsyncEngine
     reader: async_sessionmaker[AsyncSession]
     writer: async_sessionmaker[AsyncSession]
     single_statement: AsyncEngine
@@ -102,8 +90,6 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-            finally:
-                run_when_done(session)
 
     async def execute_alone(self, statement: Executable) -> int:
         """Run one write statement as a transaction of its own and return the rows it touched.
@@ -116,36 +102,53 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def create_database(settings: Settings) -> Database:
-    engine = _create_engine(settings)
     if settings.is_sqlite:
-        reader_bind, writer_bind = engine, engine.execution_options(**{_IMMEDIATE: True})
-    else:
-        # A read needs no transaction of its own: no BEGIN and COMMIT round trips for each GET.
-        reader_bind, writer_bind = engine.execution_options(isolation_level="AUTOCOMMIT"), engine
+        engine = _create_sqlite_engine(settings)
+        return Database(
+            engine=engine,
+            read_engine=engine,
+            reader=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+            writer=async_sessionmaker(
+                engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False, autoflush=False
+            ),
+            single_statement=engine.execution_options(**{_IMMEDIATE: True}),
+        )
+    # Two pools: one for writes, and one for reads in autocommit (a read needs no transaction of its
+    # own: no BEGIN and COMMIT round trips for each GET). Separate pools mean a flood of reads (the
+    # catalogue, or the checks of a flash sale's refused bookings) never makes a write wait for a
+    # connection while it holds its event's admission place.
+    engine = _create_postgres_engine(settings)
+    read_engine = _create_postgres_engine(settings, isolation_level="AUTOCOMMIT")
     return Database(
         engine=engine,
-        reader=async_sessionmaker(reader_bind, expire_on_commit=False, autoflush=False),
-        writer=async_sessionmaker(writer_bind, expire_on_commit=False, autoflush=False),
-        single_statement=writer_bind if settings.is_sqlite else reader_bind,
+        read_engine=read_engine,
+        reader=async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False),
+        writer=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+        single_statement=read_engine,
     )
 
 
-def _create_engine(settings: Settings) -> AsyncEngine:
-    if not settings.is_sqlite:
-        return create_async_engine(
-            settings.database_url,
-            # Connections are opened once and kept. Overflow connections, opened and closed as load
-            # comes and goes, cost PostgreSQL a new backend each time: measured as the biggest single
-            # cost under load (see docs/benchmark.md), so the default overflow is 0.
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            # No pre-ping (a round trip per request); connections are recycled and a dropped one is
-            # discarded when it fails.
-            pool_recycle=1800,
-        )
+def _create_postgres_engine(settings: Settings, **options: Any) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        # Connections are opened as needed and kept. Overflow connections, opened and closed as load
+        # comes and goes, cost PostgreSQL a new backend each time: measured as the biggest single cost
+        # under load (see docs/benchmark.md), so the default overflow is 0.
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        # No pre-ping (a round trip per request); connections are recycled and a dropped one is
+        # discarded when it fails.
+        pool_recycle=1800,
+        **options,
+    )
+
+
+def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(
         settings.database_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     )

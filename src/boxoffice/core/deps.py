@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.accounts import repository as accounts_repository
 from boxoffice.core.config import Settings
-from boxoffice.core.db import Database, run_when_done
+from boxoffice.core.db import Database
 from boxoffice.core.errors import DomainError, Forbidden, NotAuthenticated
 from boxoffice.core.security import Passwords, Tokens, TokenType
 from boxoffice.models import Role, User
@@ -59,8 +59,6 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
-        finally:
-            run_when_done(session)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
@@ -83,11 +81,12 @@ class Principal:
     session_id: UUID
 
 
-async def _principal(
-    session: SessionDep,
-    tokens: TokensDep,
-    token: Annotated[str | None, Depends(bearer_scheme)],
-) -> Principal:
+BearerToken = Annotated[str | None, Depends(bearer_scheme)]
+
+
+async def authenticate(session: AsyncSession, tokens: Tokens, token: str | None) -> Principal:
+    """The caller behind an access token: 401 without one, or if it is invalid, expired or its login
+    session has ended (checked in the database on every request, so logout and bans act at once)."""
     if not token:
         raise NotAuthenticated("Send an access token as 'Authorization: Bearer <token>'.")
     claims = tokens.decode(token, TokenType.ACCESS)
@@ -97,6 +96,10 @@ async def _principal(
     if user is None:
         raise NotAuthenticated("This session has ended; log in again.")
     return Principal(user=user, session_id=claims.session_id)
+
+
+async def _principal(session: SessionDep, tokens: TokensDep, token: BearerToken) -> Principal:
+    return await authenticate(session, tokens, token)
 
 
 async def _current_user(principal: Annotated[Principal, Depends(_principal)]) -> User:
@@ -115,15 +118,11 @@ async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
     return user
 
 
-async def _optional_user(
-    session: SessionDep,
-    tokens: TokensDep,
-    token: Annotated[str | None, Depends(bearer_scheme)],
-) -> User | None:
+async def _optional_user(session: SessionDep, tokens: TokensDep, token: BearerToken) -> User | None:
     """The caller if a token is sent (and it must then be valid), None for an anonymous caller."""
     if not token:
         return None
-    return (await _principal(session, tokens, token)).user
+    return (await authenticate(session, tokens, token)).user
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
