@@ -2,6 +2,7 @@
 until its transaction ends, and a sold-out answer never waits in the queue."""
 
 import asyncio
+import contextlib
 import uuid
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -12,6 +13,7 @@ from httpx import AsyncClient
 
 from boxoffice.bookings.admission import EventGate
 from boxoffice.core.config import Settings
+from boxoffice.core.errors import SoldOut
 from tests.bookings.helpers import booked, published_scene
 from tests.conftest import make_settings
 from tests.factories import assert_problem, book, create_account
@@ -88,3 +90,65 @@ async def test_a_repeat_with_an_idempotency_key_is_replayed_even_once_sold_out(
     assert again.status_code == 201, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
+
+
+async def _refuse() -> None:
+    raise SoldOut("'General admission' is sold out.", available=0)
+
+
+async def _still_fits() -> None:
+    return None
+
+
+async def test_waiting_bookings_are_checked_again_at_once_when_the_event_is_found_sold_out() -> None:
+    gate, event_id = EventGate(1), uuid.uuid4()
+
+    async def wait_and_book() -> None:
+        async with gate.admit(event_id, _refuse):
+            pytest.fail("admitted although the check refuses")
+
+    async with gate.admit(event_id):
+        waiting = asyncio.create_task(wait_and_book())
+        await asyncio.sleep(SETTLE_SECONDS)
+        assert not waiting.done()
+        gate.sold_out(event_id)
+        with pytest.raises(SoldOut):
+            await asyncio.wait_for(waiting, ANSWER_TIMEOUT_SECONDS)
+    # The refused booking left no place held: the next one is let in at once.
+    async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS), gate.admit(event_id):
+        pass
+
+
+async def test_a_waiting_booking_that_still_fits_waits_on_and_is_admitted_in_turn() -> None:
+    gate, event_id = EventGate(1), uuid.uuid4()
+    admitted = asyncio.Event()
+
+    async def wait_and_book() -> None:
+        async with gate.admit(event_id, _still_fits):
+            admitted.set()
+
+    async with gate.admit(event_id):
+        waiting = asyncio.create_task(wait_and_book())
+        await asyncio.sleep(SETTLE_SECONDS)
+        gate.sold_out(event_id)
+        await asyncio.sleep(SETTLE_SECONDS)
+        assert not admitted.is_set(), "admitted while every place was taken"
+    await asyncio.wait_for(waiting, ANSWER_TIMEOUT_SECONDS)
+    assert admitted.is_set()
+
+
+async def test_a_booking_given_up_while_waiting_holds_no_place() -> None:
+    gate, event_id = EventGate(1), uuid.uuid4()
+
+    async def wait_and_book() -> None:
+        async with gate.admit(event_id, _still_fits):
+            pass
+
+    async with gate.admit(event_id):
+        waiting = asyncio.create_task(wait_and_book())
+        await asyncio.sleep(SETTLE_SECONDS)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+    async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS), gate.admit(event_id):
+        pass

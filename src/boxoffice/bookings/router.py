@@ -14,7 +14,7 @@ from boxoffice.bookings.admission import EventGate
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
 from boxoffice.core.db import Database
 from boxoffice.core.deps import BearerToken, CurrentUser, SessionDep, TokensDep, authenticate
-from boxoffice.core.errors import problems
+from boxoffice.core.errors import SoldOut, problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.schemas import QueryText
@@ -46,16 +46,26 @@ async def _admitted(
 ) -> AsyncIterator[None]:
     """Admission control (see admission.py): check the booking in a short read of its own, so that a
     refusal (sold out above all) never queues, then hold a place at the event's gate for the whole
-    request, its commit included. No connection is held while waiting. A repeat with an
-    Idempotency-Key is not checked first: it may have a first answer to replay whatever is left now."""
+    request, its commit included. No connection is held while waiting, and the check runs again if a
+    booking of the event is found sold out meanwhile. A repeat with an Idempotency-Key is not checked
+    first: it may have a first answer to replay, whatever is left now."""
     database: Database = request.app.state.database
-    if idempotency_key is None:
+
+    async def check() -> None:
         async with database.reader() as reader:
             user = (await authenticate(reader, tokens, token)).user
             await service.check_bookable(reader, user, data)
+
+    recheck = check if idempotency_key is None else None
+    if recheck is not None:
+        await recheck()
     gate: EventGate = request.app.state.event_gate
-    async with gate.admit(data.event_id):
-        yield
+    async with gate.admit(data.event_id, recheck):
+        try:
+            yield
+        except SoldOut:
+            gate.sold_out(data.event_id)
+            raise
 
 
 # Declared before the session, so that it is entered first and left last (after the commit).

@@ -85,9 +85,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.AUTO
 
-    # PostgreSQL connections per pool; each process has a pool for reads and one for writes. Requests
-    # beyond a pool wait for a connection.
-    db_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL connections per process: a pool for reads and one for writes. Requests beyond a pool
+    # wait for a connection.
+    db_read_pool_size: int = Field(default=20, ge=1)
+    db_write_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
 
     @model_validator(mode="before")

@@ -122,8 +122,8 @@ def create_database(settings: Settings) -> Database:
     # own: no BEGIN and COMMIT round trips for each GET). Separate pools mean a flood of reads (the
     # catalogue, or the checks of a flash sale's refused bookings) never makes a write wait for a
     # connection while it holds its event's admission place.
-    engine = _create_postgres_engine(settings)
-    read_engine = _create_postgres_engine(settings, isolation_level="AUTOCOMMIT")
+    engine = _create_postgres_engine(settings, settings.db_write_pool_size)
+    read_engine = _create_postgres_engine(settings, settings.db_read_pool_size, isolation_level="AUTOCOMMIT")
     return Database(
         engine=engine,
         read_engine=read_engine,
@@ -133,13 +133,13 @@ def create_database(settings: Settings) -> Database:
     )
 
 
-def _create_postgres_engine(settings: Settings, **options: Any) -> AsyncEngine:
+def _create_postgres_engine(settings: Settings, pool_size: int, **options: Any) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         # Connections are opened as needed and kept. Overflow connections, opened and closed as load
         # comes and goes, cost PostgreSQL a new backend each time: measured as the biggest single cost
         # under load (see docs/benchmark.md), so the default overflow is 0.
-        pool_size=settings.db_pool_size,
+        pool_size=pool_size,
         max_overflow=settings.db_max_overflow,
         # No pre-ping (a round trip per request); connections are recycled and a dropped one is
         # discarded when it fails.
