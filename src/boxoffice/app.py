@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from boxoffice import __version__
 from boxoffice.accounts.router import auth_router, users_router
 from boxoffice.admin.router import router as admin_router
-from boxoffice.bookings.admission import EventGate
+from boxoffice.bookings.admission import BookingQueue, EventGate
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.core import health
 from boxoffice.core.body_limit import BodyLimitMiddleware
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = Tokens(settings)
     app.state.rate_limiter = RateLimiter(settings, app.state.tokens)
     app.state.event_gate = EventGate(settings.booking_concurrency_per_event)
+    app.state.booking_queue = BookingQueue(database, app.state.event_gate)
 
     install_error_handlers(app)
     if settings.cors_origins:

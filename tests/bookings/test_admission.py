@@ -1,5 +1,6 @@
-"""Admission control (bookings/admission.py): a booking waits for a place at its event's gate, holds it
-until its transaction ends, and a sold-out answer never waits in the queue."""
+"""Admission control (bookings/admission.py): bookings of an event wait for a place at its gate, and
+the bookings queued meanwhile are written together in one transaction, each with its own answer,
+first come, first served."""
 
 import asyncio
 import contextlib
@@ -9,14 +10,20 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.bookings import service
 from boxoffice.bookings.admission import EventGate
+from boxoffice.bookings.schemas import BookingCreate
+from boxoffice.bookings.service import BookingOutcome, BookingRequest
 from boxoffice.core.config import Settings
 from boxoffice.core.errors import SoldOut
-from tests.bookings.helpers import booked, published_scene
+from boxoffice.core.security import TokenClaims, TokenType
+from boxoffice.models import Booking, User
+from tests.bookings.helpers import BOOKINGS, Scene, booked, many_accounts, published_scene
 from tests.conftest import make_settings
-from tests.factories import assert_problem, book, create_account
+from tests.factories import Account, assert_ledger_consistent, assert_problem, book, create_account
 
 # Long enough that a request which is not waiting has answered; a request that waits is never
 # finished when it runs out, however slow the machine.
@@ -44,16 +51,6 @@ async def test_a_booking_waits_for_a_place_at_the_gate_then_goes_through(
         assert not waiting.done(), "the booking went past a full gate"
     response = await asyncio.wait_for(waiting, ANSWER_TIMEOUT_SECONDS)
     assert response.status_code == 201, response.text
-
-
-async def test_a_sold_out_answer_does_not_wait_at_the_gate(app: FastAPI, client: AsyncClient) -> None:
-    scene = await published_scene(client, capacity=1)
-    await booked(client, scene.attendee, scene.event_id)
-    late = await create_account(client)
-    async with _hold_the_gate(app, scene.event_id):
-        response = await asyncio.wait_for(book(client, late, scene.event_id), ANSWER_TIMEOUT_SECONDS)
-    problem = assert_problem(response, 409, "sold_out")
-    assert problem["available"] == 0
 
 
 async def test_a_failed_booking_gives_its_place_back(app: FastAPI, client: AsyncClient) -> None:
@@ -92,63 +89,137 @@ async def test_a_repeat_with_an_idempotency_key_is_replayed_even_once_sold_out(
     assert again.json() == first.json()
 
 
-async def _refuse() -> None:
-    raise SoldOut("'General admission' is sold out.", available=0)
-
-
-async def _still_fits() -> None:
-    return None
-
-
-async def test_waiting_bookings_are_checked_again_at_once_when_the_event_is_found_sold_out() -> None:
-    gate, event_id = EventGate(1), uuid.uuid4()
-
-    async def wait_and_book() -> None:
-        async with gate.admit(event_id, _refuse):
-            pytest.fail("admitted although the check refuses")
-
-    async with gate.admit(event_id):
-        waiting = asyncio.create_task(wait_and_book())
+async def _queued_behind_the_gate(
+    app: FastAPI, client: AsyncClient, event_id: str, bookings: list[tuple[Account, dict[str, object]]]
+) -> list[Response]:
+    """Send the bookings one after another while the event's gate is held (so they queue in this
+    order), then let them in; their answers, in the same order."""
+    sent = []
+    async with _hold_the_gate(app, event_id):
+        for account, body in bookings:
+            sent.append(asyncio.create_task(book(client, account, event_id, **body)))
+            await asyncio.sleep(SETTLE_SECONDS / 5)
         await asyncio.sleep(SETTLE_SECONDS)
-        assert not waiting.done()
-        gate.sold_out(event_id)
-        with pytest.raises(SoldOut):
-            await asyncio.wait_for(waiting, ANSWER_TIMEOUT_SECONDS)
-    # The refused booking left no place held: the next one is let in at once.
-    async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS), gate.admit(event_id):
-        pass
+        assert not any(task.done() for task in sent), "a booking went past a held gate"
+    return list(await asyncio.wait_for(asyncio.gather(*sent), ANSWER_TIMEOUT_SECONDS))
 
 
-async def test_a_waiting_booking_that_still_fits_waits_on_and_is_admitted_in_turn() -> None:
-    gate, event_id = EventGate(1), uuid.uuid4()
-    admitted = asyncio.Event()
+async def test_queued_bookings_go_first_come_first_served_and_a_later_smaller_one_may_fit(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    scene = await published_scene(client, capacity=3)
+    first, second, third = await many_accounts(client, 3)
+    answers = await _queued_behind_the_gate(
+        app, client, scene.event_id, [(first, {"quantity": 2}), (second, {"quantity": 2}), (third, {})]
+    )
+    assert [answer.status_code for answer in answers] == [201, 409, 201]
+    assert assert_problem(answers[1], 409, "sold_out")["available"] == 1
+    # The refused booking left nothing behind: not in the guest list, and the ledger adds up.
+    guests = await client.get(f"/api/v1/events/{scene.event_id}/bookings", headers=scene.organizer.headers)
+    assert sorted(guest["user_id"] for guest in guests.json()["items"]) == sorted([first.id, third.id])
+    await assert_ledger_consistent(app)
 
-    async def wait_and_book() -> None:
-        async with gate.admit(event_id, _still_fits):
-            admitted.set()
 
-    async with gate.admit(event_id):
-        waiting = asyncio.create_task(wait_and_book())
+async def test_each_booking_in_a_batch_gets_its_own_answer(app: FastAPI, client: AsyncClient) -> None:
+    scene = await published_scene(client, capacity=10, max_tickets_per_booking=4)
+    fine, twice, greedy, logged_out = await many_accounts(client, 4)
+    assert (await client.post("/api/v1/auth/logout", headers=logged_out.headers)).status_code == 204
+    answers = await _queued_behind_the_gate(
+        app,
+        client,
+        scene.event_id,
+        [
+            (fine, {"quantity": 2}),
+            (twice, {}),
+            (twice, {}),
+            (greedy, {"quantity": 5}),
+            (logged_out, {}),
+            (fine, {"ticket_type_id": str(uuid.uuid4())}),
+        ],
+    )
+    assert [answer.status_code for answer in answers[:2]] == [201, 201], [a.text for a in answers[:2]]
+    assert answers[0].json()["quantity"] == 2
+    assert answers[0].json()["event"]["id"] == scene.event_id
+    assert_problem(answers[2], 409, "already_booked")
+    assert_problem(answers[3], 422, "validation_error")
+    assert_problem(answers[4], 401, "not_authenticated")
+    assert_problem(answers[5], 404, "not_found")
+    mine = await client.get(BOOKINGS, headers=twice.headers)
+    assert [booking["id"] for booking in mine.json()["items"]] == [answers[1].json()["id"]]
+    await assert_ledger_consistent(app)
+
+
+async def test_a_booking_given_up_while_queued_leaves_nothing(app: FastAPI, client: AsyncClient) -> None:
+    scene = await published_scene(client, capacity=5)
+    async with _hold_the_gate(app, scene.event_id):
+        queued = asyncio.create_task(app.state.booking_queue.book(_claims(app, scene.attendee), _body(scene)))
         await asyncio.sleep(SETTLE_SECONDS)
-        gate.sold_out(event_id)
-        await asyncio.sleep(SETTLE_SECONDS)
-        assert not admitted.is_set(), "admitted while every place was taken"
-    await asyncio.wait_for(waiting, ANSWER_TIMEOUT_SECONDS)
-    assert admitted.is_set()
-
-
-async def test_a_booking_given_up_while_waiting_holds_no_place() -> None:
-    gate, event_id = EventGate(1), uuid.uuid4()
-
-    async def wait_and_book() -> None:
-        async with gate.admit(event_id, _still_fits):
-            pass
-
-    async with gate.admit(event_id):
-        waiting = asyncio.create_task(wait_and_book())
-        await asyncio.sleep(SETTLE_SECONDS)
-        waiting.cancel()
+        queued.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await waiting
-    async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS), gate.admit(event_id):
-        pass
+            await queued
+    # The next booking is let in at once, and the one given up was never written.
+    await asyncio.wait_for(
+        booked(client, await create_account(client), scene.event_id), ANSWER_TIMEOUT_SECONDS
+    )
+    mine = await client.get(BOOKINGS, headers=scene.attendee.headers)
+    assert mine.json()["total"] == 0
+    await assert_ledger_consistent(app)
+
+
+async def test_seats_taken_by_another_transaction_meanwhile_are_counted_again_under_lock(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Another transaction takes seats after this one counted them and before it takes its own: on
+    PostgreSQL the conditional update finds too few and the batch is written again with the ticket
+    types locked; on SQLite writers never overlap (BEGIN IMMEDIATE), so the count is never stale."""
+    scene = await published_scene(client, capacity=3)
+    other, first, second = await many_accounts(client, 3)
+    database = app.state.database
+    users = await _users(app, [other, first, second])
+    other_in_flight, let_other_commit = asyncio.Event(), asyncio.Event()
+
+    async def other_transaction() -> None:
+        async with database.unit_of_work() as session:
+            request = BookingRequest(users[0], _body(scene, quantity=2), None)
+            [outcome] = await service.create_bookings(session, request.data.event_id, [request])
+            assert isinstance(outcome, Booking)
+            other_in_flight.set()
+            await let_other_commit.wait()
+
+    locked_attempts: list[bool] = []
+
+    async def batch(session: AsyncSession, lock_seats: bool) -> list[BookingOutcome]:
+        locked_attempts.append(lock_seats)
+        requests = [BookingRequest(user, _body(scene), None) for user in users[1:]]
+        return await service.create_bookings(
+            session, requests[0].data.event_id, requests, lock_seats=lock_seats
+        )
+
+    other = asyncio.create_task(other_transaction())
+    await asyncio.wait_for(other_in_flight.wait(), ANSWER_TIMEOUT_SECONDS)
+    ours = asyncio.create_task(service.write_booking(database, batch))
+    await asyncio.sleep(SETTLE_SECONDS)  # ours is waiting: for the hot row (PostgreSQL) or to begin (SQLite)
+    assert not ours.done()
+    let_other_commit.set()
+    await asyncio.wait_for(other, ANSWER_TIMEOUT_SECONDS)
+    booked_first, refused_second = await asyncio.wait_for(ours, ANSWER_TIMEOUT_SECONDS)
+    assert isinstance(booked_first, Booking)
+    assert isinstance(refused_second, SoldOut)
+    assert refused_second.extra["available"] == 0
+    assert locked_attempts == ([False] if app.state.settings.is_sqlite else [False, True])
+    await assert_ledger_consistent(app)
+
+
+def _body(scene: Scene, quantity: int = 1) -> BookingCreate:
+    return BookingCreate(event_id=uuid.UUID(scene.event_id), quantity=quantity)
+
+
+def _claims(app: FastAPI, account: Account) -> TokenClaims:
+    claims: TokenClaims | None = app.state.tokens.decode(account.access_token, TokenType.ACCESS)
+    assert claims is not None
+    return claims
+
+
+async def _users(app: FastAPI, accounts: list[Account]) -> list[User]:
+    async with app.state.database.reader() as session:
+        return [await session.get_one(User, uuid.UUID(account.id)) for account in accounts]

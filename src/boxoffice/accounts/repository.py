@@ -1,5 +1,6 @@
 """SQL for users and login sessions."""
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
@@ -47,6 +48,20 @@ async def active_user_in_session(session: AsyncSession, user_id: UUID, session_i
         )
     )
     return result.one_or_none()
+
+
+async def active_users_in_sessions(session: AsyncSession, session_ids: Collection[UUID]) -> dict[UUID, User]:
+    """active_user_in_session for many sessions in one query: the users by session id."""
+    result = await session.execute(
+        select(AuthSession.id, User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id.in_(session_ids),
+            AuthSession.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    return {row[0]: row[1] for row in result}
 
 
 async def open_session(

@@ -13,17 +13,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from boxoffice.core.db import contains, insert_for, rows_affected, utcnow, violates_unique
-from boxoffice.core.errors import AlreadyBooked, IdempotencyInProgress
+from boxoffice.core.db import contains, insert_for, rows_affected, utcnow
+from boxoffice.core.errors import IdempotencyInProgress
 from boxoffice.core.pagination import PageParams
-from boxoffice.models import Booking, BookingStatus, Event, EventStatus, IdempotencyKey, TicketType
+from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, EventStatus, IdempotencyKey, TicketType
 
 CODE_ATTEMPTS = 5
 
 
-async def event_for_booking(session: AsyncSession, event_id: UUID, *, locked: bool = True) -> Event | None:
-    """The event with its ticket types, fresh from the database; ``locked`` holds a KEY SHARE lock on
-    the event row (PostgreSQL).
+async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | None:
+    """The event with its ticket types, fresh from the database, with a KEY SHARE lock on the event
+    row (PostgreSQL).
 
     Bookings and booking changes share the lock; cancelling an event takes it exclusively (FOR
     UPDATE). So an event cancellation waits for bookings already under way, and sees them, while new
@@ -33,44 +33,68 @@ async def event_for_booking(session: AsyncSession, event_id: UUID, *, locked: bo
         select(Event)
         .where(Event.id == event_id)
         .options(joinedload(Event.ticket_types))
+        .with_for_update(read=True, key_share=True, of=Event)
         .execution_options(populate_existing=True)
     )
-    if locked:
-        query = query.with_for_update(read=True, key_share=True, of=Event)
     return (await session.scalars(query)).unique().one_or_none()
 
 
 _BOOKING_COLUMNS = [column.key for column in Booking.__mapper__.column_attrs]
 
 
-async def insert_booking(session: AsyncSession, booking: Booking, new_code: Callable[[], str]) -> None:
-    """Insert a (fully populated, transient) booking in one statement; a second active booking of the
-    same user for the same event is AlreadyBooked. A code that is taken already makes the insert a
-    no-op (ON CONFLICT DO NOTHING, no savepoint needed), and another code is drawn."""
+async def insert_bookings(
+    session: AsyncSession, bookings: Sequence[Booking], new_code: Callable[[], str]
+) -> set[UUID]:
+    """Insert (fully populated, transient) bookings of one event in one statement, and return the ids
+    of those inserted. A booking left out is a second active booking of its user for the event
+    (another in the same statement included). A code that is taken already leaves its row out too
+    (ON CONFLICT DO NOTHING, no savepoint needed): that booking draws another code and goes again."""
+    inserted: set[UUID] = set()
+    pending = list(bookings)
     for _ in range(CODE_ATTEMPTS):
-        booking.code = new_code()
-        values = {column: getattr(booking, column) for column in _BOOKING_COLUMNS}
-        statement = (
-            insert_for(session)(Booking)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["code"])
-            .returning(Booking.id)
-        )
-        try:
-            inserted = await session.scalar(statement)
-        except IntegrityError as error:
-            if violates_unique(
-                error,
-                "uq_booking_event_id_user_id_active_key",
-                "booking.event_id, booking.user_id, booking.active_key",
-            ):
-                raise AlreadyBooked(
-                    "You already have a booking for this event; change its quantity instead."
-                ) from error
-            raise
-        if inserted is not None:
-            return
-    raise RuntimeError("could not find a free booking code")
+        if not pending:
+            return inserted
+        for booking in pending:
+            booking.code = new_code()
+        rows = [{column: getattr(booking, column) for column in _BOOKING_COLUMNS} for booking in pending]
+        statement = insert_for(session)(Booking).values(rows).on_conflict_do_nothing().returning(Booking.id)
+        inserted.update(await session.scalars(statement))
+        left_out = [booking for booking in pending if booking.id not in inserted]
+        booked = await _users_with_active_booking(session, left_out)
+        pending = [booking for booking in left_out if booking.user_id not in booked]
+    if pending:
+        raise RuntimeError("could not find a free booking code")
+    return inserted
+
+
+async def _users_with_active_booking(session: AsyncSession, bookings: Sequence[Booking]) -> set[UUID]:
+    if not bookings:
+        return set()
+    query = select(Booking.user_id).where(
+        Booking.event_id == bookings[0].event_id,
+        Booking.user_id.in_({booking.user_id for booking in bookings}),
+        Booking.active_key == ACTIVE,
+    )
+    return set(await session.scalars(query))
+
+
+async def delete_bookings(session: AsyncSession, booking_ids: Sequence[UUID]) -> None:
+    """Take back bookings inserted earlier in this transaction (before anything refers to them)."""
+    await session.execute(
+        delete(Booking).where(Booking.id.in_(booking_ids)).execution_options(synchronize_session=False)
+    )
+
+
+async def lock_ticket_types(session: AsyncSession, event_id: UUID) -> None:
+    """Lock the event's ticket-type rows (FOR UPDATE, PostgreSQL) and refresh them: what is left can
+    then change only in this transaction."""
+    query = (
+        select(TicketType)
+        .where(TicketType.event_id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    await session.scalars(query)
 
 
 async def take_seats(session: AsyncSession, ticket_type_id: UUID, quantity: int) -> bool:

@@ -8,13 +8,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import service
-from boxoffice.bookings.admission import EventGate
+from boxoffice.bookings.admission import BookingQueue, EventGate
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
 from boxoffice.core.db import Database
-from boxoffice.core.deps import BearerToken, CurrentUser, SessionDep, TokensDep, authenticate
-from boxoffice.core.errors import SoldOut, problems
+from boxoffice.core.deps import BearerToken, CurrentUser, SessionDep, TokensDep, authenticate, token_claims
+from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.schemas import QueryText
@@ -37,41 +38,6 @@ IdempotencyKeyHeader = Annotated[
 _BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
 
 
-async def _admitted(
-    request: Request,
-    data: BookingCreate,
-    tokens: TokensDep,
-    token: BearerToken,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> AsyncIterator[None]:
-    """Admission control (see admission.py): check the booking in a short read of its own, so that a
-    refusal (sold out above all) never queues, then hold a place at the event's gate for the whole
-    request, its commit included. No connection is held while waiting, and the check runs again if a
-    booking of the event is found sold out meanwhile. A repeat with an Idempotency-Key is not checked
-    first: it may have a first answer to replay, whatever is left now."""
-    database: Database = request.app.state.database
-
-    async def check() -> None:
-        async with database.reader() as reader:
-            user = (await authenticate(reader, tokens, token)).user
-            await service.check_bookable(reader, user, data)
-
-    recheck = check if idempotency_key is None else None
-    if recheck is not None:
-        await recheck()
-    gate: EventGate = request.app.state.event_gate
-    async with gate.admit(data.event_id, recheck):
-        try:
-            yield
-        except SoldOut:
-            gate.sold_out(data.event_id)
-            raise
-
-
-# Declared before the session, so that it is entered first and left last (after the commit).
-Admitted = Annotated[None, Depends(_admitted, scope="function")]
-
-
 @router.post(
     "/bookings",
     dependencies=_BOOKING_WRITES,
@@ -80,16 +46,28 @@ Admitted = Annotated[None, Depends(_admitted, scope="function")]
     responses=problems(401, 404, 409, 422, 429),
 )
 async def create_booking(
+    request: Request,
     data: BookingCreate,
-    _admitted: Admitted,
-    session: SessionDep,
-    user: CurrentUser,
+    tokens: TokensDep,
+    token: BearerToken,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Book tickets. Capacity is enforced by the database: nobody gets a ticket that does not exist."""
+    database: Database = request.app.state.database
     if idempotency_key is None:
-        return await service.create_booking(session, user, data)
-    stored = await service.create_booking_once(session, user, data, idempotency_key)
+        # Written with the event's other queued bookings, in one transaction (admission.py).
+        bookings: BookingQueue = request.app.state.booking_queue
+        return await bookings.book(token_claims(tokens, token), data)
+    # A repeat may have a first answer to replay, whatever is left now: no check first. It runs alone,
+    # holding a place at the event's gate like a batch.
+
+    async def book_once(session: AsyncSession, lock_seats: bool) -> service.StoredResponse:
+        user = (await authenticate(session, tokens, token)).user
+        return await service.create_booking_once(session, user, data, idempotency_key, lock_seats=lock_seats)
+
+    gate: EventGate = request.app.state.event_gate
+    async with gate.admit(data.event_id):
+        stored = await service.write_booking(database, book_once)
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return JSONResponse(stored.body, status_code=stored.status, headers=headers)
 

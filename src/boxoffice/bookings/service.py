@@ -8,10 +8,10 @@ possible.
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +22,11 @@ from boxoffice.bookings.repository import EventFigures
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
-from boxoffice.core.db import utcnow
+from boxoffice.core.db import Database, utcnow
 from boxoffice.core.errors import (
+    AlreadyBooked,
     AlreadyCancelled,
+    DomainError,
     EventNotBookable,
     EventStarted,
     Forbidden,
@@ -39,6 +41,8 @@ from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, EventStatus,
 from boxoffice.notifications import outbox
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+T = TypeVar("T")
 
 
 def _is_admin(user: User) -> bool:
@@ -95,36 +99,36 @@ async def _take_seats(session: AsyncSession, ticket_type: TicketType, quantity: 
         raise _sold_out(ticket_type, await repository.seats_left(session, ticket_type.id))
 
 
-async def _bookable_ticket_type(
-    session: AsyncSession, user: User, data: BookingCreate, *, locked: bool
-) -> tuple[Event, TicketType]:
-    """The event (KEY SHARE locked if ``locked``) and the ticket type to book, if the user may book it
-    and enough seats are left. Too few seats in what is committed is sold out at that instant (seats
-    in flight can only make it fewer), so the answer needs no write; the conditional update that
-    takes the seats stays the arbiter."""
-    event = await repository.event_for_booking(session, data.event_id, locked=locked)
+def _checked_ticket_type(event: Event | None, user: User, data: BookingCreate) -> TicketType:
+    """The ticket type to book, if the user may book it (seats aside): 404, 422 or 409
+    ``event_not_bookable`` otherwise."""
     if event is None or not access.may_see(event, user):
         raise NotFound("No such event.")
     ticket_type = _pick_ticket_type(event, data.ticket_type_id)
     _ensure_bookable(event)
     _ensure_quantity_allowed(event, data.quantity)
-    if ticket_type.available < data.quantity:
-        raise _sold_out(ticket_type, ticket_type.available)
-    return event, ticket_type
+    return ticket_type
 
 
-async def check_bookable(session: AsyncSession, user: User, data: BookingCreate) -> None:
-    """A booking's checks without locks or writes (404, 422, 409 ``event_not_bookable``, ``sold_out``),
-    made before it queues for admission (see admission.py): a refusal never waits. The booking itself
-    checks everything again, under the event's lock."""
-    await _bookable_ticket_type(session, user, data, locked=False)
+@dataclass(frozen=True)
+class BookingRequest:
+    """A booking to write: who asks, for what, and from where (for the audit trail)."""
+
+    user: User
+    data: BookingCreate
+    origin: audit.RequestOrigin | None
 
 
-async def create_booking(session: AsyncSession, user: User, data: BookingCreate) -> Booking:
-    """Book tickets: checks under the event's KEY SHARE lock, the booking, its email and audit entry,
-    then the seats, last."""
-    event, ticket_type = await _bookable_ticket_type(session, user, data, locked=True)
-    now = utcnow()
+class SeatsTakenMeanwhile(Exception):
+    """The seats counted at the start of the transaction were taken by another one before the update
+    (PostgreSQL, under concurrency): roll back and write again with the ticket types locked."""
+
+
+BookingOutcome = Booking | DomainError
+
+
+def _new_booking(event: Event, ticket_type: TicketType, request: BookingRequest, now: datetime) -> Booking:
+    user, data = request.user, request.data
     booking = Booking(
         id=uuid.uuid4(),
         event_id=event.id,
@@ -142,20 +146,102 @@ async def create_booking(session: AsyncSession, user: User, data: BookingCreate)
         updated_at=now,
     )
     booking.event = event
-    await repository.insert_booking(session, booking, new_booking_code)
-    outbox.booking_confirmed(session, booking, event)
-    audit.record(
-        session,
-        user,
-        Action.BOOKING_CREATED,
-        "booking",
-        booking.id,
-        event_id=event.id,
-        quantity=booking.quantity,
-    )
-    await session.flush()  # everything else first: the hot ticket-type row is locked last, briefly
-    await _take_seats(session, ticket_type, data.quantity)
     return booking
+
+
+async def create_bookings(
+    session: AsyncSession, event_id: UUID, requests: Sequence[BookingRequest], *, lock_seats: bool = False
+) -> list[BookingOutcome]:
+    """Write bookings of one event in one transaction (see admission.py): an outcome per request, in
+    order, a booking or the error that refuses it. Under the event's KEY SHARE lock: the checks, the
+    bookings in one insert, their emails and audit entries, then, last, the seats of each ticket type
+    in one conditional update. Seats go first come, first served; a booking that no longer fits is
+    sold out and is taken back before anything refers to it.
+
+    If the seats counted at the start were taken meanwhile by another transaction, the conditional
+    update finds too few and this raises SeatsTakenMeanwhile; written again with ``lock_seats``, the
+    ticket types are locked from the start and the count cannot move."""
+    event = await repository.event_for_booking(session, event_id)
+    if lock_seats and event is not None:
+        await repository.lock_ticket_types(session, event_id)
+    outcomes: list[BookingOutcome | None] = [None] * len(requests)
+    candidates: list[tuple[int, Booking, TicketType]] = []
+    now = utcnow()
+    for index, request in enumerate(requests):
+        try:
+            ticket_type = _checked_ticket_type(event, request.user, request.data)
+            if ticket_type.available < request.data.quantity:
+                raise _sold_out(ticket_type, ticket_type.available)
+        except DomainError as error:
+            outcomes[index] = error
+            continue
+        assert event is not None  # checked above
+        candidates.append((index, _new_booking(event, ticket_type, request, now), ticket_type))
+    new_bookings = [booking for _, booking, _ in candidates]
+    inserted = await repository.insert_bookings(session, new_bookings, new_booking_code)
+    left = {ticket_type.id: ticket_type.available for ticket_type in event.ticket_types} if event else {}
+    taken: dict[UUID, int] = {}
+    written: list[tuple[int, Booking]] = []
+    too_late: list[UUID] = []
+    for index, booking, ticket_type in candidates:
+        if booking.id not in inserted:
+            outcomes[index] = AlreadyBooked(
+                "You already have a booking for this event; change its quantity instead."
+            )
+        elif booking.quantity > left[ticket_type.id]:
+            outcomes[index] = _sold_out(ticket_type, left[ticket_type.id])
+            too_late.append(booking.id)
+        else:
+            left[ticket_type.id] -= booking.quantity
+            taken[ticket_type.id] = taken.get(ticket_type.id, 0) + booking.quantity
+            written.append((index, booking))
+    if too_late:
+        await repository.delete_bookings(session, too_late)
+    for index, booking in written:
+        assert event is not None  # a booking was written
+        outbox.booking_confirmed(session, booking, event)
+        audit.record(
+            session,
+            requests[index].user,
+            Action.BOOKING_CREATED,
+            "booking",
+            booking.id,
+            origin=requests[index].origin,
+            event_id=event.id,
+            quantity=booking.quantity,
+        )
+        outcomes[index] = booking
+    await session.flush()  # everything else first: the hot ticket-type rows are locked last, briefly
+    for ticket_type_id, quantity in taken.items():
+        if not await repository.take_seats(session, ticket_type_id, quantity):
+            if lock_seats:
+                raise RuntimeError(f"seats of locked ticket type {ticket_type_id} moved")
+            raise SeatsTakenMeanwhile
+    written_outcomes = [outcome for outcome in outcomes if outcome is not None]
+    assert len(written_outcomes) == len(requests)  # every request has its answer
+    return written_outcomes
+
+
+async def create_booking(
+    session: AsyncSession, user: User, data: BookingCreate, *, lock_seats: bool = False
+) -> Booking:
+    """Book tickets in the caller's transaction; see create_bookings."""
+    request = BookingRequest(user, data, audit.current_origin())
+    (outcome,) = await create_bookings(session, data.event_id, [request], lock_seats=lock_seats)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def write_booking(database: Database, work: Callable[[AsyncSession, bool], Awaitable[T]]) -> T:
+    """Run ``work(session, lock_seats)`` in a transaction of its own; if the seats it counted were taken
+    meanwhile, once more with the ticket types locked."""
+    try:
+        async with database.unit_of_work() as session:
+            return await work(session, False)
+    except SeatsTakenMeanwhile:
+        async with database.unit_of_work() as session:
+            return await work(session, True)
 
 
 @dataclass(frozen=True)
@@ -175,6 +261,8 @@ async def create_booking_once(
     user: User,
     data: BookingCreate,
     idempotency_key: str,
+    *,
+    lock_seats: bool = False,
 ) -> StoredResponse:
     """Create a booking at most once per (user, key) within 24 hours; repeats get the first answer."""
     await repository.claim_idempotency_key(session, user.id, idempotency_key)
@@ -187,7 +275,7 @@ async def create_booking_once(
         if remembered.request_hash != request_hash:
             raise IdempotencyKeyMismatch("This Idempotency-Key was used with a different request body.")
         return StoredResponse(remembered.response_status, json.loads(remembered.response_body), replayed=True)
-    booking = await create_booking(session, user, data)
+    booking = await create_booking(session, user, data, lock_seats=lock_seats)
     body = BookingRead.model_validate(booking).model_dump(mode="json")
     await repository.remember_response(
         session,

@@ -9,7 +9,7 @@ import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +42,10 @@ class RequestOrigin:
 _origin: ContextVar[RequestOrigin | None] = ContextVar("boxoffice_request_origin", default=None)
 
 
+def current_origin() -> RequestOrigin | None:
+    return _origin.get()
+
+
 def set_origin(origin: RequestOrigin | None) -> object:
     return _origin.set(origin)
 
@@ -56,10 +60,14 @@ def record(
     action: Action,
     target_type: str,
     target_id: UUID | str | None,
+    *,
+    origin: RequestOrigin | Literal["current"] | None = "current",
     **details: Any,
 ) -> None:
-    """Add an entry to the caller's transaction."""
-    origin = _origin.get()
+    """Add an entry to the caller's transaction. ``origin`` is the current request's unless given
+    (work done for a request in another task, see bookings/admission.py)."""
+    if origin == "current":
+        origin = _origin.get()
     session.add(
         AuditEntry(
             actor_id=actor.id if isinstance(actor, User) else actor,
