@@ -346,14 +346,18 @@ async def ledger(url: str, event_ids: list[uuid.UUID]) -> dict[str, int]:
                    (SELECT coalesce(sum(b.quantity), 0) FROM booking b
                      WHERE b.event_id = ANY($1::uuid[]) AND b.status = 'confirmed') AS confirmed_quantity,
                    (SELECT count(*) FROM booking b
-                     WHERE b.event_id = ANY($1::uuid[]) AND b.status = 'confirmed') AS bookings
+                     WHERE b.event_id = ANY($1::uuid[]) AND b.status = 'confirmed') AS bookings,
+                   -- the bookings of one write transaction share their created_at
+                   (SELECT count(DISTINCT b.created_at) FROM booking b
+                     WHERE b.event_id = ANY($1::uuid[]) AND b.status = 'confirmed') AS transactions
               FROM ticket_type t WHERE t.event_id = ANY($1::uuid[])
             """,
             event_ids,
         )
         assert row is not None
         return {
-            key: int(row[key]) for key in ("sold", "capacity", "oversold", "confirmed_quantity", "bookings")
+            key: int(row[key])
+            for key in ("sold", "capacity", "oversold", "confirmed_quantity", "bookings", "transactions")
         }
     finally:
         await connection.close()
@@ -643,6 +647,9 @@ def booking_figures(run: WrkRun, check: dict[str, int], db: DbRun) -> dict[str, 
         "socket_errors": run.socket_errors,
         "statuses": run.statuses,
         "bookings": created,
+        "bookings_per_write_transaction": round(check["bookings"] / check["transactions"], 2)
+        if check["transactions"]
+        else None,
         "seconds": round(run.seconds, 2),
         "db_limit_bookings_per_s": round(db.bookings_per_s, 1),
         "db_limit_clients": db.clients,
@@ -687,6 +694,12 @@ def print_table(result: dict[str, Any]) -> None:
     )
     lines.append(f"server peak RSS (MiB): {json.dumps(result['server_peak_rss_mib'])}")
     lines.append(f"load generator CPU share of the machine: {result['loadgen_cpu_share']:.1%}")
+    for name, by_conns in result["scenarios"].items():
+        for conns, s in by_conns.items():
+            if s.get("bookings_per_write_transaction"):
+                lines.append(
+                    f"{name} at {conns}: {s['bookings_per_write_transaction']} bookings per write transaction"
+                )
     for clients, best in result["scenarios"]["flash_sale_db_best"].items():
         lines.append(
             f"flash sale straight to PostgreSQL at {clients} clients: {best['db_bookings_per_s']} bookings/s"

@@ -1,36 +1,32 @@
--- The statements the service runs for one POST /bookings (see bookings/service.py), issued straight to
--- PostgreSQL by pgbench in prepared mode. bench_plan holds, per :scenario, numbered rows of (session,
--- user, event, ticket type, quantity); each transaction takes the next row (sequence :seq), as each
--- HTTP request of the service run takes the next user.
+-- The statements the service runs to write a batch of one booking (bookings/admission.py and
+-- service.create_bookings), issued straight to PostgreSQL by pgbench in prepared mode, one transaction
+-- per booking. (The service writes all the bookings queued for an event in one such transaction.)
+-- bench_plan holds, per :scenario, numbered rows of (session, user, event, ticket type, quantity); each
+-- transaction takes the next row (sequence :seq), as each HTTP request of the service run takes the
+-- next user.
 \set taken 0
--- Before admission, in autocommit: the session check of every authenticated request (one indexed
--- query, here also reading the plan), then the event and its ticket types without a lock.
+BEGIN;
+-- The callers' login sessions (the service checks a whole batch in one query; here one row, also
+-- reading the plan).
 SELECT u.id AS uid, u.email AS email, p.session_id AS sid, p.event_id AS eid, p.ticket_type_id AS tid,
        p.quantity AS q, p.n AS n
   FROM bench_plan p
   JOIN auth_session s ON s.id = p.session_id
   JOIN user_account u ON u.id = s.user_id
  WHERE p.scenario = :scenario AND p.n = (SELECT nextval(:seq)) AND s.revoked_at IS NULL AND u.is_active \gset
--- Too few seats answers sold out at once, writing nothing.
+-- The event and its ticket types under the event's KEY SHARE lock; too few seats is sold out at once,
+-- writing nothing.
 SELECT e.id AS e_id, e.organizer_id, e.status, e.starts_at, e.sales_start_at, e.sales_end_at, e.published_at,
        e.deleted_at, e.max_tickets_per_booking, e.currency, t.id AS t_id, t.name, t.price, t.capacity, t.sold,
        t.position, (t.capacity - t.sold >= :q)::int AS seats_there
-  FROM event e LEFT JOIN ticket_type t ON t.event_id = e.id WHERE e.id = :eid ORDER BY t.position \gset
-\if :seats_there
--- Admitted: the booking's transaction, with the session check and the event read again (KEY SHARE).
-BEGIN;
-SELECT u.id FROM auth_session s JOIN user_account u ON u.id = s.user_id
- WHERE s.id = :sid AND u.id = :uid AND s.revoked_at IS NULL AND u.is_active;
-SELECT e.id AS e_id, e.organizer_id, e.status, e.starts_at, e.sales_start_at, e.sales_end_at, e.published_at,
-       e.deleted_at, e.max_tickets_per_booking, e.currency, t.id AS t_id, t.name, t.price, t.capacity, t.sold,
-       t.position
   FROM event e LEFT JOIN ticket_type t ON t.event_id = e.id WHERE e.id = :eid ORDER BY t.position
-   FOR KEY SHARE OF e;
+   FOR KEY SHARE OF e \gset
+\if :seats_there
 INSERT INTO booking (id, code, event_id, ticket_type_id, user_id, quantity, status, active_key,
                      holder_name, holder_email, unit_price, total_price, currency, created_at, updated_at)
 VALUES (gen_random_uuid(), left(md5(:scenario), 4) || lpad(:n::text, 7, '0'), :eid, :tid, :uid, :q, 'confirmed', 1,
         'Bench Holder', :email, 10.00, 10.00 * :q, 'EUR', now(), now())
-    ON CONFLICT (code) DO NOTHING RETURNING id;
+    ON CONFLICT DO NOTHING RETURNING id;
 INSERT INTO outbox_message (id, kind, dedupe_key, recipient, payload, status, attempts, next_attempt_at,
                             created_at)
 VALUES (gen_random_uuid(), 'booking_confirmed', 'booking_confirmed:' || gen_random_uuid(), :email,
@@ -45,7 +41,10 @@ UPDATE ticket_type SET sold = sold + :q WHERE id = :tid AND sold + :q <= capacit
 \if :taken
 COMMIT;
 \else
-SELECT capacity - sold FROM ticket_type WHERE id = :tid;
+-- Taken meanwhile by another transaction: the service writes the batch again with the ticket types
+-- locked; here the booking is given up.
 ROLLBACK;
 \endif
+\else
+COMMIT;
 \endif

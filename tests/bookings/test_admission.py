@@ -7,11 +7,14 @@ import contextlib
 import uuid
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from boxoffice.bookings import service
 from boxoffice.bookings.admission import EventGate
@@ -208,6 +211,33 @@ async def test_seats_taken_by_another_transaction_meanwhile_are_counted_again_un
     assert refused_second.extra["available"] == 0
     assert locked_attempts == ([False] if app.state.settings.is_sqlite else [False, True])
     await assert_ledger_consistent(app)
+
+
+async def test_a_batch_whose_commit_fails_answers_each_booking_with_an_error_and_writes_nothing(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    scene = await published_scene(client, capacity=5)
+    first, second = await many_accounts(client, 2)
+
+    def refuse_commit(_session: Any) -> None:
+        raise RuntimeError("commit refused")
+
+    sent = []
+    async with _hold_the_gate(app, scene.event_id):
+        for account in (first, second):
+            sent.append(asyncio.create_task(book(client, account, scene.event_id)))
+        await asyncio.sleep(SETTLE_SECONDS)
+        event.listen(Session, "before_commit", refuse_commit)
+    try:
+        answers = await asyncio.wait_for(asyncio.gather(*sent), ANSWER_TIMEOUT_SECONDS)
+    finally:
+        event.remove(Session, "before_commit", refuse_commit)
+    for answer in answers:
+        assert_problem(answer, 500, "internal_error")
+    guests = await client.get(f"/api/v1/events/{scene.event_id}/bookings", headers=scene.organizer.headers)
+    assert guests.json()["total"] == 0
+    await assert_ledger_consistent(app)
+    await asyncio.wait_for(booked(client, first, scene.event_id), ANSWER_TIMEOUT_SECONDS)
 
 
 def _body(scene: Scene, quantity: int = 1) -> BookingCreate:
