@@ -96,11 +96,15 @@ async def _queued_behind_the_gate(
     app: FastAPI, client: AsyncClient, event_id: str, bookings: list[tuple[Account, dict[str, object]]]
 ) -> list[Response]:
     """Send the bookings one after another while the event's gate is held (so they queue in this
-    order), then let them in; their answers, in the same order."""
+    order), then let them in; their answers, in the same order. A body's "key" is sent as its
+    Idempotency-Key."""
     sent = []
     async with _hold_the_gate(app, event_id):
         for account, body in bookings:
-            sent.append(asyncio.create_task(book(client, account, event_id, **body)))
+            fields = {name: value for name, value in body.items() if name != "key"}
+            headers = {**account.headers, **({"Idempotency-Key": str(body["key"])} if "key" in body else {})}
+            request = client.post(BOOKINGS, json={"event_id": event_id, **fields}, headers=headers)
+            sent.append(asyncio.create_task(request))
             await asyncio.sleep(SETTLE_SECONDS / 5)
         await asyncio.sleep(SETTLE_SECONDS)
         assert not any(task.done() for task in sent), "a booking went past a held gate"
@@ -152,10 +156,41 @@ async def test_each_booking_in_a_batch_gets_its_own_answer(app: FastAPI, client:
     await assert_ledger_consistent(app)
 
 
+async def test_bookings_with_idempotency_keys_are_written_in_the_batch_too(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    scene = await published_scene(client, capacity=10)
+    first, second, plain = await many_accounts(client, 3)
+    keyed: dict[str, object] = {"key": "checkout-1"}
+    answers = await _queued_behind_the_gate(
+        app,
+        client,
+        scene.event_id,
+        [(first, keyed), (first, keyed), (second, keyed), (plain, {})],
+    )
+    assert [answer.status_code for answer in answers] == [201, 409, 201, 201], [a.text for a in answers]
+    assert_problem(answers[1], 409, "idempotency_in_progress")
+    assert "Idempotent-Replayed" not in answers[0].headers
+    # One transaction: the bookings share their creation time.
+    assert len({answers[i].json()["created_at"] for i in (0, 2, 3)}) == 1
+    # A repeat afterwards gets the first answer; the key was stored with the booking.
+    again = await client.post(
+        BOOKINGS,
+        json={"event_id": scene.event_id},
+        headers={**first.headers, "Idempotency-Key": "checkout-1"},
+    )
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == answers[0].json()
+    await assert_ledger_consistent(app)
+
+
 async def test_a_booking_given_up_while_queued_leaves_nothing(app: FastAPI, client: AsyncClient) -> None:
     scene = await published_scene(client, capacity=5)
     async with _hold_the_gate(app, scene.event_id):
-        queued = asyncio.create_task(app.state.booking_queue.book(_claims(app, scene.attendee), _body(scene)))
+        queued = asyncio.create_task(
+            app.state.booking_queue.book(_claims(app, scene.attendee), _body(scene), None)
+        )
         await asyncio.sleep(SETTLE_SECONDS)
         queued.cancel()
         with contextlib.suppress(asyncio.CancelledError):

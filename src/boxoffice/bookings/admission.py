@@ -7,13 +7,13 @@ each process lets at most ``BOOKING_CONCURRENCY_PER_EVENT`` booking transactions
 database at once (``EventGate``); the rest wait here, in arrival order, holding no connection.
 Bookings of different events do not wait for each other.
 
-A plain booking (no Idempotency-Key) is not a transaction of its own: it joins its event's queue in
-this process, and whoever holds a place at the gate writes everything queued (up to
-``BOOKING_BATCH_LIMIT`` bookings) in one transaction, as ``service.create_bookings`` (group commit). In
-a rush the queue fills while a transaction runs, so each transaction carries many bookings: the same
-number of round trips and one update of the hot row for all of them. Each booking still gets its own
-answer, first come, first served. A booking with an Idempotency-Key runs alone in a transaction of
-its own (its key is claimed and its answer remembered in it), holding a place like a batch.
+A booking is not a transaction of its own: it joins its event's queue in this process, and whoever
+holds a place at the gate writes everything queued (up to ``BOOKING_BATCH_LIMIT`` bookings) in one
+transaction, as ``service.create_bookings_once`` (group commit). In a rush the queue fills while a
+transaction runs, so each transaction carries many bookings: the same number of round trips and one
+update of the hot row for all of them. Each booking still gets its own answer, first come, first
+served; one with an Idempotency-Key has its key claimed, and its answer replayed or stored, in the
+same transaction.
 
 This shapes load only; correctness never depends on it: the database enforces capacity and the one
 active booking per user and event whatever arrives, from however many processes.
@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import service
 from boxoffice.bookings.schemas import BookingCreate
-from boxoffice.bookings.service import BookingOutcome, BookingRequest
+from boxoffice.bookings.service import BookingRequest, KeyedOutcome, StoredResponse
 from boxoffice.core import audit
 from boxoffice.core.audit import RequestOrigin
 from boxoffice.core.db import Database
@@ -76,12 +76,16 @@ class EventGate:
                 del self._gates[event_id]
 
 
+Answer = Booking | StoredResponse
+
+
 @dataclass
 class _Waiting:
     caller: TokenClaims
     data: BookingCreate
+    idempotency_key: str | None
     origin: RequestOrigin | None
-    answer: "asyncio.Future[Booking]"
+    answer: "asyncio.Future[Answer]"
 
 
 @dataclass
@@ -100,14 +104,15 @@ class BookingQueue:
         self._queues: dict[UUID, _Queue] = {}
         self._writers: set[asyncio.Task[None]] = set()
 
-    async def book(self, caller: TokenClaims, data: BookingCreate) -> Booking:
-        """Queue the booking and wait for its outcome: the booking, committed, or its refusal raised
-        (the caller's login session is checked in the booking's transaction). A caller that stops
-        waiting before its booking is taken into a transaction leaves nothing."""
+    async def book(self, caller: TokenClaims, data: BookingCreate, idempotency_key: str | None) -> Answer:
+        """Queue the booking and wait for its outcome: the booking, committed (with an Idempotency-Key,
+        its stored answer, or the first answer replayed), or its refusal raised. The caller's login
+        session is checked in the booking's transaction. A caller that stops waiting before its booking
+        is taken into a transaction leaves nothing."""
         event_id = data.event_id
         queue = self._queues.setdefault(event_id, _Queue())
-        answer: asyncio.Future[Booking] = asyncio.get_running_loop().create_future()
-        queue.waiting.append(_Waiting(caller, data, audit.current_origin(), answer))
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        queue.waiting.append(_Waiting(caller, data, idempotency_key, audit.current_origin(), answer))
         if queue.writers < self._gate.per_event:
             queue.writers += 1
             writer = asyncio.create_task(self._write_queued(event_id, queue))
@@ -138,14 +143,17 @@ class BookingQueue:
         return batch
 
     async def _write(self, event_id: UUID, batch: list[_Waiting]) -> None:
-        async def work(session: AsyncSession, lock_seats: bool) -> list[BookingOutcome]:
+        async def work(session: AsyncSession, lock_seats: bool) -> list[KeyedOutcome]:
             callers = await authenticate_all(session, [waiting.caller for waiting in batch])
             requests: list[BookingRequest] = []
             for waiting, caller in zip(batch, callers, strict=True):
                 if isinstance(caller, User):
-                    requests.append(BookingRequest(caller, waiting.data, waiting.origin))
-            booked = iter(await service.create_bookings(session, event_id, requests, lock_seats=lock_seats))
-            return [next(booked) if isinstance(caller, User) else caller for caller in callers]
+                    requests.append(
+                        BookingRequest(caller, waiting.data, waiting.origin, waiting.idempotency_key)
+                    )
+            written = await service.create_bookings_once(session, event_id, requests, lock_seats=lock_seats)
+            answers = iter(written)
+            return [next(answers) if isinstance(caller, User) else caller for caller in callers]
 
         try:
             outcomes = await service.write_booking(self._database, work)

@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -365,21 +364,17 @@ async def forget_response(session: AsyncSession, record: IdempotencyKey) -> None
     await session.flush()
 
 
-async def remember_response(
+def remember_response(
     session: AsyncSession, *, user_id: UUID, key: str, request_hash: str, status: int, body: str
 ) -> None:
+    """Store a first answer (flushed with the rest). The key was claimed first (claim_idempotency_key),
+    so no other transaction can store one for it meanwhile; the primary key stays the last line of
+    defence."""
     session.add(
         IdempotencyKey(
             user_id=user_id, key=key, request_hash=request_hash, response_status=status, response_body=body
         )
     )
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise IdempotencyInProgress(
-            "A request with this Idempotency-Key is still being processed."
-        ) from error
 
 
 async def purge_idempotency_keys(session: AsyncSession, older_than: datetime) -> int:

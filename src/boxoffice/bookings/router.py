@@ -8,13 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import service
-from boxoffice.bookings.admission import BookingQueue, EventGate
+from boxoffice.bookings.admission import BookingQueue
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
 from boxoffice.core.db import Database
-from boxoffice.core.deps import BearerToken, CurrentUser, SessionDep, TokensDep, authenticate, token_claims
+from boxoffice.core.deps import BearerToken, CurrentUser, SessionDep, TokensDep, token_claims
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
@@ -53,23 +52,13 @@ async def create_booking(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Book tickets. Capacity is enforced by the database: nobody gets a ticket that does not exist."""
-    database: Database = request.app.state.database
-    if idempotency_key is None:
-        # Written with the event's other queued bookings, in one transaction (admission.py).
-        bookings: BookingQueue = request.app.state.booking_queue
-        return await bookings.book(token_claims(tokens, token), data)
-    # A repeat may have a first answer to replay, whatever is left now: no check first. It runs alone,
-    # holding a place at the event's gate like a batch.
-
-    async def book_once(session: AsyncSession, lock_seats: bool) -> service.StoredResponse:
-        user = (await authenticate(session, tokens, token)).user
-        return await service.create_booking_once(session, user, data, idempotency_key, lock_seats=lock_seats)
-
-    gate: EventGate = request.app.state.event_gate
-    async with gate.admit(data.event_id):
-        stored = await service.write_booking(database, book_once)
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+    # Written with the event's other queued bookings, in one transaction (admission.py).
+    bookings: BookingQueue = request.app.state.booking_queue
+    answer = await bookings.book(token_claims(tokens, token), data, idempotency_key)
+    if isinstance(answer, service.StoredResponse):
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+    return answer
 
 
 @router.get("/bookings", response_model=Page[BookingRead], responses=problems(401, 422))

@@ -30,6 +30,7 @@ from boxoffice.core.errors import (
     EventNotBookable,
     EventStarted,
     Forbidden,
+    IdempotencyInProgress,
     IdempotencyKeyMismatch,
     NotFound,
     RuleViolation,
@@ -117,6 +118,7 @@ class BookingRequest:
     user: User
     data: BookingCreate
     origin: audit.RequestOrigin | None
+    idempotency_key: str | None = None
 
 
 class SeatsTakenMeanwhile(Exception):
@@ -256,36 +258,71 @@ def _request_hash(data: BookingCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def create_booking_once(
-    session: AsyncSession,
-    user: User,
-    data: BookingCreate,
-    idempotency_key: str,
-    *,
-    lock_seats: bool = False,
-) -> StoredResponse:
-    """Create a booking at most once per (user, key) within 24 hours; repeats get the first answer."""
-    await repository.claim_idempotency_key(session, user.id, idempotency_key)
-    request_hash = _request_hash(data)
-    remembered = await repository.remembered_response(session, user.id, idempotency_key)
+async def _replay_or_claim(session: AsyncSession, request: BookingRequest, key: str) -> StoredResponse | None:
+    """The first answer to replay for a repeat with this key, or None after claiming the key for this
+    booking; a running request with the key (409) or another body (422) raises."""
+    user = request.user
+    await repository.claim_idempotency_key(session, user.id, key)
+    remembered = await repository.remembered_response(session, user.id, key)
     if remembered is not None and remembered.created_at < utcnow() - IDEMPOTENCY_WINDOW:
         await repository.forget_response(session, remembered)
         remembered = None
-    if remembered is not None:
-        if remembered.request_hash != request_hash:
-            raise IdempotencyKeyMismatch("This Idempotency-Key was used with a different request body.")
-        return StoredResponse(remembered.response_status, json.loads(remembered.response_body), replayed=True)
-    booking = await create_booking(session, user, data, lock_seats=lock_seats)
-    body = BookingRead.model_validate(booking).model_dump(mode="json")
-    await repository.remember_response(
-        session,
-        user_id=user.id,
-        key=idempotency_key,
-        request_hash=request_hash,
-        status=201,
-        body=json.dumps(body),
-    )
-    return StoredResponse(201, body, replayed=False)
+    if remembered is None:
+        return None
+    if remembered.request_hash != _request_hash(request.data):
+        raise IdempotencyKeyMismatch("This Idempotency-Key was used with a different request body.")
+    return StoredResponse(remembered.response_status, json.loads(remembered.response_body), replayed=True)
+
+
+KeyedOutcome = Booking | StoredResponse | DomainError
+
+
+async def create_bookings_once(
+    session: AsyncSession, event_id: UUID, requests: Sequence[BookingRequest], *, lock_seats: bool = False
+) -> list[KeyedOutcome]:
+    """create_bookings, where a request with an Idempotency-Key books at most once per (user, key)
+    within 24 hours: a repeat gets the first answer (StoredResponse, replayed), a new one stores its
+    answer in this transaction (a refusal stores nothing). Two requests with the same key in one batch
+    are like two at once: the second is 409 ``idempotency_in_progress``."""
+    outcomes: list[KeyedOutcome | None] = [None] * len(requests)
+    to_book: list[int] = []
+    claimed: set[tuple[UUID, str]] = set()
+    for index, request in enumerate(requests):
+        key = request.idempotency_key
+        if key is None:
+            to_book.append(index)
+            continue
+        try:
+            if (request.user.id, key) in claimed:
+                raise IdempotencyInProgress(
+                    "A request with this Idempotency-Key is still being processed; retry shortly."
+                )
+            claimed.add((request.user.id, key))
+            outcomes[index] = await _replay_or_claim(session, request, key)
+        except DomainError as error:
+            outcomes[index] = error
+        if outcomes[index] is None:
+            to_book.append(index)
+    booked = await create_bookings(session, event_id, [requests[i] for i in to_book], lock_seats=lock_seats)
+    for index, outcome in zip(to_book, booked, strict=True):
+        request = requests[index]
+        if request.idempotency_key is not None and isinstance(outcome, Booking):
+            body = BookingRead.model_validate(outcome).model_dump(mode="json")
+            repository.remember_response(
+                session,
+                user_id=request.user.id,
+                key=request.idempotency_key,
+                request_hash=_request_hash(request.data),
+                status=201,
+                body=json.dumps(body),
+            )
+            outcomes[index] = StoredResponse(201, body, replayed=False)
+        else:
+            outcomes[index] = outcome
+    await session.flush()
+    answered = [outcome for outcome in outcomes if outcome is not None]
+    assert len(answered) == len(requests)  # every request has its answer
+    return answered
 
 
 async def visible_booking(session: AsyncSession, booking_id: UUID, user: User) -> Booking:
