@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, computed_field
 
 from boxoffice.core.schemas import InputModel, OutputModel
 from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone, UtcDatetime
@@ -128,7 +128,11 @@ class TicketTypeRead(OutputModel):
     price: MoneyOut
     capacity: int
     sold: int
-    available: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def available(self) -> int:
+        return self.capacity - self.sold
 
 
 class EventRead(OutputModel):
@@ -148,14 +152,28 @@ class EventRead(OutputModel):
     max_tickets_per_booking: int
     sales_start_at: datetime | None
     sales_end_at: datetime | None
-    capacity: int
-    tickets_sold: int
-    tickets_available: int
     ticket_types: list[TicketTypeRead]
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
     cancelled_at: datetime | None
+
+    # Derived from the ticket types here, so an event read as an ORM object or as a plain row (the
+    # catalogue) is served the same way.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def capacity(self) -> int:
+        return sum(ticket_type.capacity for ticket_type in self.ticket_types)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tickets_sold(self) -> int:
+        return sum(ticket_type.sold for ticket_type in self.ticket_types)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tickets_available(self) -> int:
+        return self.capacity - self.tickets_sold
 
 
 class TicketTypeStats(OutputModel):

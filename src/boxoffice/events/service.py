@@ -1,6 +1,5 @@
 """Event rules: who may see and change an event, its lifecycle, its ticket types, the catalogue."""
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,7 +21,7 @@ from boxoffice.core.errors import (
 from boxoffice.core.pagination import PageParams
 from boxoffice.events import repository
 from boxoffice.events.access import managed_event, owned_event
-from boxoffice.events.repository import CatalogueFilters, search_key
+from boxoffice.events.repository import CatalogueFilters, ListedEvent, search_key
 from boxoffice.events.schemas import (
     MAX_TICKET_TYPES,
     EventCreate,
@@ -248,13 +247,13 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
 
 async def search_catalogue(
     session: AsyncSession, filters: CatalogueFilters, page: PageParams
-) -> tuple[Sequence[Event], int]:
+) -> tuple[list[ListedEvent], int]:
     return await repository.search_catalogue(session, filters, page)
 
 
 async def organizer_events(
     session: AsyncSession, user: User, status: EventStatus | None, q: str | None, page: PageParams
-) -> tuple[Sequence[Event], int]:
+) -> tuple[list[ListedEvent], int]:
     return await repository.organizer_events(session, user.id, status, q, page)
 
 
