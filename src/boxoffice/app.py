@@ -21,6 +21,7 @@ from boxoffice.core.observability import RequestContextMiddleware, configure_log
 from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
+from boxoffice.events.totals import CatalogueTotals
 from boxoffice.notifications.worker import create_worker
 
 API_PREFIX = "/api/v1"
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings, app.state.tokens)
     app.state.event_gate = EventGate(settings.booking_concurrency_per_event)
     app.state.booking_queue = BookingQueue(database, app.state.event_gate)
+    app.state.catalogue_totals = CatalogueTotals()
 
     install_error_handlers(app)
     if settings.cors_origins:

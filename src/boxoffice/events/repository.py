@@ -92,11 +92,14 @@ async def _page(
     conditions: Sequence[Condition],
     ordering: Ordering,
     page: PageParams,
+    known_total: int | None = None,
 ) -> tuple[list[ListedEvent], int]:
     """A page of events and the number of all matches, in one statement: the page's ids as a
     subquery, its events joined to their ticket types (measured cheaper than a second SELECT ... IN),
-    and the count as a scalar subquery on each row (a statement fewer per page)."""
+    and the count as a scalar subquery on each row (a statement fewer per page). A ``known_total``
+    is served as it is, and nothing is counted."""
     count = select(func.count()).select_from(_EVENTS).where(*conditions)
+    counted = () if known_total is not None else (count.scalar_subquery().label("total"),)
     page_ids = (
         select(_EVENTS.c.id)
         .where(*conditions)
@@ -105,15 +108,16 @@ async def _page(
         .offset(page.offset)
     )
     query = (
-        select(*_LISTED_EVENT_COLUMNS, *_LISTED_TICKET_TYPE_LABELS, count.scalar_subquery().label("total"))
+        select(*_LISTED_EVENT_COLUMNS, *_LISTED_TICKET_TYPE_LABELS, *counted)
         .select_from(_EVENTS.outerjoin(_TICKET_TYPES, _TICKET_TYPES.c.event_id == _EVENTS.c.id))
         .where(_EVENTS.c.id.in_(page_ids.scalar_subquery()))
         .order_by(*_ordered(_EVENTS.c, ordering), _TICKET_TYPES.c.position)
     )
     items: dict[UUID, ListedEvent] = {}
-    total: int | None = 0
+    total = known_total
     for row in (await session.execute(query)).mappings():
-        total = row["total"]
+        if counted:
+            total = row["total"]
         item = items.get(row["id"])
         if item is None:
             item = items[row["id"]] = {column.key: row[column.key] for column in _LISTED_EVENT_COLUMNS}
@@ -122,16 +126,17 @@ async def _page(
             item["ticket_types"].append(
                 {name: row[f"ticket_type_{name}"] for name in _LISTED_TICKET_TYPE_COLUMNS}
             )
-    if not items and page.offset > 0:
-        # An empty page past the end still tells how many there are.
-        total = await session.scalar(count)
+    if total is None:
+        # No rows: nothing matches, or the page lies past the end and the total is counted alone.
+        total = await session.scalar(count) if page.offset > 0 else 0
     return list(items.values()), int(total or 0)
 
 
 async def search_catalogue(
-    session: AsyncSession, filters: CatalogueFilters, page: PageParams
+    session: AsyncSession, filters: CatalogueFilters, page: PageParams, known_total: int | None = None
 ) -> tuple[list[ListedEvent], int]:
-    return await _page(session, _catalogue_conditions(filters), _ORDERINGS[filters.sort], page)
+    conditions = _catalogue_conditions(filters)
+    return await _page(session, conditions, _ORDERINGS[filters.sort], page, known_total)
 
 
 async def organizer_events(

@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 
 from boxoffice.core.deps import CurrentUser, OptionalUser, OrganizerUser, SessionDep
 from boxoffice.core.errors import problems
@@ -23,15 +23,25 @@ from boxoffice.events.schemas import (
     TicketTypeRead,
     TicketTypeUpdate,
 )
+from boxoffice.events.totals import CatalogueTotals
 from boxoffice.models import Event, EventStatus, TicketType
 
 router = APIRouter(tags=["events"])
+
+
+async def _catalogue_totals(request: Request) -> CatalogueTotals:
+    totals: CatalogueTotals = request.app.state.catalogue_totals
+    return totals
+
+
+CatalogueTotalsDep = Annotated[CatalogueTotals, Depends(_catalogue_totals)]
 
 
 @router.get("/events", response_model=Page[EventRead], responses=problems(422))
 async def list_events(
     session: SessionDep,
     page: PageDep,
+    totals: CatalogueTotalsDep,
     q: Annotated[QueryText | None, Query(description="Words in title, description, venue or city")] = None,
     city: Annotated[QueryText | None, Query(max_length=100)] = None,
     category: Annotated[QueryText | None, Query(max_length=50)] = None,
@@ -41,7 +51,8 @@ async def list_events(
     organizer_id: UUID | None = None,
     sort: EventSort = EventSort.STARTS_AT,
 ) -> Page[EventRead]:
-    """The public catalogue: published and cancelled events, searchable and paginated."""
+    """The public catalogue: published and cancelled events, searchable and paginated. A total of
+    1,000 or more may be up to 10 seconds old; the page itself is always current."""
     filters = CatalogueFilters(
         q=q,
         city=city,
@@ -52,7 +63,7 @@ async def list_events(
         organizer_id=organizer_id,
         sort=sort,
     )
-    items, total = await service.search_catalogue(session, filters, page)
+    items, total = await service.search_catalogue(session, filters, page, totals)
     return page_of(items, total, page, EventRead.model_validate)
 
 

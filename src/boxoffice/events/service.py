@@ -31,6 +31,7 @@ from boxoffice.events.schemas import (
     TicketTypeStats,
     TicketTypeUpdate,
 )
+from boxoffice.events.totals import CatalogueTotals
 from boxoffice.models import Event, EventStatus, TicketType, User
 
 DEFAULT_TICKET_TYPE = "General admission"
@@ -246,9 +247,14 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
 
 
 async def search_catalogue(
-    session: AsyncSession, filters: CatalogueFilters, page: PageParams
+    session: AsyncSession, filters: CatalogueFilters, page: PageParams, totals: CatalogueTotals
 ) -> tuple[list[ListedEvent], int]:
-    return await repository.search_catalogue(session, filters, page)
+    """A page of the catalogue; a large total may be a few seconds old (``events.totals``)."""
+    known_total = totals.get(filters)
+    items, total = await repository.search_catalogue(session, filters, page, known_total)
+    if known_total is None:
+        totals.remember(filters, total)
+    return items, total
 
 
 async def organizer_events(
