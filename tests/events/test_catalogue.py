@@ -217,6 +217,22 @@ async def test_the_city_filter_alone(client: AsyncClient) -> None:
     assert page["total"] == 2
 
 
+async def test_the_same_filters_with_other_values_find_other_events(client: AsyncClient) -> None:
+    # Each combination of filters is one statement, built once and reused: the values must not be.
+    organizer = await create_account(client, role="organizer")
+    await publish(client, organizer, "Jazz Night", city="Berlin", category="music")
+    await publish(client, organizer, "Tech Talk", city="Hamburg", category="tech")
+    await publish(client, organizer, "Jazz Brunch", city="Hamburg", category="food")
+    for city, q, expected in [
+        ("Berlin", "jazz", ["Jazz Night"]),
+        ("Hamburg", "jazz", ["Jazz Brunch"]),
+        ("Hamburg", "talk", ["Tech Talk"]),
+        ("Berlin", "talk", []),
+    ]:
+        page = await catalogue(client, city=city, q=q)
+        assert (titles(page), page["total"]) == (expected, len(expected))
+
+
 async def test_the_category_filter_alone(client: AsyncClient) -> None:
     organizer = await create_account(client, role="organizer")
     await publish(client, organizer, "Gig", category="Music")

@@ -182,12 +182,19 @@ def violates_unique(error: Exception, constraint: str, sqlite_columns: str) -> b
     return constraint in message or f"UNIQUE constraint failed: {sqlite_columns}" in message
 
 
-def contains(expression: Any, needle: str) -> Any:
+def contains(expression: Any, needle: Any) -> Any:
     """A case-insensitive substring test in which ``%``, ``_`` and ``\\`` in user input are literal:
     user input is never a pattern. ``expression`` must already be lower-cased (a case-folded column,
-    or ``func.lower(column)``)."""
+    or ``func.lower(column)``). ``needle`` is the user's text, or a bound parameter whose value is
+    made by ``substring_pattern``."""
+    pattern = substring_pattern(needle) if isinstance(needle, str) else needle
+    return expression.like(pattern, escape="\\")
+
+
+def substring_pattern(needle: str) -> str:
+    """The LIKE pattern of ``contains``: the case-folded text, escaped, between wildcards."""
     escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return expression.like(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
 
 
 def insert_for(session: AsyncSession) -> Any:

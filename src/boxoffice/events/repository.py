@@ -1,18 +1,20 @@
 """SQL for events and ticket types."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, TextClause, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, TextClause, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.elements import BindParameter
 
-from boxoffice.core.db import contains, rows_affected, utcnow, violates_unique
+from boxoffice.core.db import contains, rows_affected, substring_pattern, utcnow, violates_unique
 from boxoffice.core.errors import RuleViolation
 from boxoffice.core.pagination import PageParams
 from boxoffice.events.schemas import EventRead, EventSort
@@ -41,6 +43,11 @@ _LISTED_TICKET_TYPE_COLUMNS = ("id", "name", "price", "capacity", "sold")
 _LISTED_TICKET_TYPE_LABELS = tuple(
     _TICKET_TYPES.c[name].label(f"ticket_type_{name}") for name in _LISTED_TICKET_TYPE_COLUMNS
 )
+# Where a row's parts start: the event's columns, then its ticket type's, then the total if counted.
+_LISTED_EVENT_KEYS = tuple(column.key for column in _LISTED_EVENT_COLUMNS)
+_EVENT_ID_AT = _LISTED_EVENT_KEYS.index("id")
+_TICKET_TYPES_AT = len(_LISTED_EVENT_COLUMNS)
+_TOTAL_AT = _TICKET_TYPES_AT + len(_LISTED_TICKET_TYPE_COLUMNS)
 
 
 def search_key(*parts: str | None) -> str:
@@ -60,83 +67,131 @@ class CatalogueFilters:
     sort: EventSort = EventSort.STARTS_AT
 
 
-def _catalogue_conditions(filters: CatalogueFilters) -> list[Condition]:
-    conditions: list[Condition] = [LISTED]
-    if filters.q:
-        conditions.append(contains(Event.search_text, filters.q))
-    if filters.city:
-        conditions.append(Event.city_key == filters.city.casefold())
-    if filters.category:
-        conditions.append(Event.category == filters.category.casefold())
-    if filters.starts_after:
-        conditions.append(Event.starts_at >= filters.starts_after)
-    if filters.starts_before:
-        conditions.append(Event.starts_at < filters.starts_before)
-    if filters.upcoming_only:
-        conditions.append(Event.starts_at > utcnow())
-    if filters.organizer_id:
-        conditions.append(Event.organizer_id == filters.organizer_id)
-    return conditions
+# Each filter is a condition on a bound parameter of the same name. A page's statement then depends
+# only on which filters are present and on its order, so each shape is built once and reused with new
+# values: building a fresh statement and computing its cache key on every request was measured as
+# half the catalogue's Python cost (docs/benchmark.md).
+_FILTERS: dict[str, Callable[[BindParameter[Any]], Condition]] = {
+    "organizer_id": lambda value: _EVENTS.c.organizer_id == value,
+    "status": lambda value: _EVENTS.c.status == value,
+    "search": lambda value: contains(_EVENTS.c.search_text, value),
+    "city_key": lambda value: _EVENTS.c.city_key == value,
+    "category": lambda value: _EVENTS.c.category == value,
+    "starts_from": lambda value: _EVENTS.c.starts_at >= value,
+    "starts_before": lambda value: _EVENTS.c.starts_at < value,
+    "starts_after": lambda value: _EVENTS.c.starts_at > value,
+}
+# What each list may show at all: the catalogue its listed events, an organizer every event of theirs
+# that is not deleted.
+_SCOPES: dict[str, Condition] = {"catalogue": LISTED, "organizer": _EVENTS.c.deleted_at.is_(None)}
+FilterValues = dict[str, Any]
+
+
+def _conditions(scope: str, filters: tuple[str, ...]) -> list[Condition]:
+    return [_SCOPES[scope], *(_FILTERS[name](bindparam(name)) for name in filters)]
 
 
 def _ordered(columns: ReadOnlyColumnCollection[str, Any], ordering: Ordering) -> list[Any]:
     return [columns[name].desc() if descending else columns[name].asc() for name, descending in ordering]
 
 
+def _event_rows(where: Condition, ordering: Ordering, *extra: Any) -> Select[Any]:
+    """Events as rows of their served columns, each joined to its ticket types in their order."""
+    return (
+        select(*_LISTED_EVENT_COLUMNS, *_LISTED_TICKET_TYPE_LABELS, *extra)
+        .select_from(_EVENTS.outerjoin(_TICKET_TYPES, _TICKET_TYPES.c.event_id == _EVENTS.c.id))
+        .where(where)
+        .order_by(*_ordered(_EVENTS.c, ordering), _TICKET_TYPES.c.position)
+    )
+
+
+@cache
+def _count_statement(scope: str, filters: tuple[str, ...]) -> Select[Any]:
+    return select(func.count()).select_from(_EVENTS).where(*_conditions(scope, filters))
+
+
+@cache
+def _page_statement(scope: str, filters: tuple[str, ...], ordering: Ordering, counted: bool) -> Select[Any]:
+    """A page of events and the number of all matches, in one statement: the page's ids as a
+    subquery, its events joined to their ticket types (measured cheaper than a second SELECT ... IN),
+    and, when ``counted``, the count as a scalar subquery on each row (a statement fewer per page)."""
+    page_ids = (
+        select(_EVENTS.c.id)
+        .where(*_conditions(scope, filters))
+        .order_by(*_ordered(_EVENTS.c, ordering))
+        .limit(bindparam("page_limit"))
+        .offset(bindparam("page_offset"))
+    )
+    total = _count_statement(scope, filters).scalar_subquery().label("total")
+    return _event_rows(_EVENTS.c.id.in_(page_ids.scalar_subquery()), ordering, *((total,) if counted else ()))
+
+
+_ONE_LISTED_EVENT = _event_rows(and_(LISTED, _EVENTS.c.id == bindparam("event_id")), ())
+
 ListedEvent = dict[str, Any]
-"""A listed event as the fields of ``EventRead``, its ticket types as a list of dicts."""
+"""An event as the fields of ``EventRead``, its ticket types as a list of dicts."""
+
+
+def _listed_events(rows: Iterable[Row[Any]]) -> list[ListedEvent]:
+    """Rows of ``_event_rows``, one per ticket type, grouped into one dict per event."""
+    events: dict[UUID, ListedEvent] = {}
+    for row in rows:
+        event = events.get(row[_EVENT_ID_AT])
+        if event is None:
+            event = dict(zip(_LISTED_EVENT_KEYS, row[:_TICKET_TYPES_AT], strict=True))
+            event["ticket_types"] = []
+            events[row[_EVENT_ID_AT]] = event
+        if row[_TICKET_TYPES_AT] is not None:
+            event["ticket_types"].append(
+                dict(zip(_LISTED_TICKET_TYPE_COLUMNS, row[_TICKET_TYPES_AT:_TOTAL_AT], strict=True))
+            )
+    return list(events.values())
 
 
 async def _page(
     session: AsyncSession,
-    conditions: Sequence[Condition],
+    scope: str,
+    values: FilterValues,
     ordering: Ordering,
     page: PageParams,
     known_total: int | None = None,
 ) -> tuple[list[ListedEvent], int]:
-    """A page of events and the number of all matches, in one statement: the page's ids as a
-    subquery, its events joined to their ticket types (measured cheaper than a second SELECT ... IN),
-    and the count as a scalar subquery on each row (a statement fewer per page). A ``known_total``
-    is served as it is, and nothing is counted."""
-    count = select(func.count()).select_from(_EVENTS).where(*conditions)
-    counted = () if known_total is not None else (count.scalar_subquery().label("total"),)
-    page_ids = (
-        select(_EVENTS.c.id)
-        .where(*conditions)
-        .order_by(*_ordered(_EVENTS.c, ordering))
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    query = (
-        select(*_LISTED_EVENT_COLUMNS, *_LISTED_TICKET_TYPE_LABELS, *counted)
-        .select_from(_EVENTS.outerjoin(_TICKET_TYPES, _TICKET_TYPES.c.event_id == _EVENTS.c.id))
-        .where(_EVENTS.c.id.in_(page_ids.scalar_subquery()))
-        .order_by(*_ordered(_EVENTS.c, ordering), _TICKET_TYPES.c.position)
-    )
-    items: dict[UUID, ListedEvent] = {}
-    total = known_total
-    for row in (await session.execute(query)).mappings():
-        if counted:
-            total = row["total"]
-        item = items.get(row["id"])
-        if item is None:
-            item = items[row["id"]] = {column.key: row[column.key] for column in _LISTED_EVENT_COLUMNS}
-            item["ticket_types"] = []
-        if row["ticket_type_id"] is not None:
-            item["ticket_types"].append(
-                {name: row[f"ticket_type_{name}"] for name in _LISTED_TICKET_TYPE_COLUMNS}
-            )
+    """A page of events and the number of all matches; a ``known_total`` is served as it is, and
+    nothing is counted."""
+    filters = tuple(name for name in _FILTERS if name in values)
+    counted = known_total is None
+    connection = await session.connection()
+    rows = (
+        await connection.execute(
+            _page_statement(scope, filters, ordering, counted),
+            {**values, "page_limit": page.limit, "page_offset": page.offset},
+        )
+    ).all()
+    total = rows[0][_TOTAL_AT] if rows and counted else known_total
     if total is None:
         # No rows: nothing matches, or the page lies past the end and the total is counted alone.
-        total = await session.scalar(count) if page.offset > 0 else 0
-    return list(items.values()), int(total or 0)
+        total = (await connection.scalar(_count_statement(scope, filters), values)) if page.offset else 0
+    return _listed_events(rows), int(total or 0)
+
+
+def _catalogue_values(filters: CatalogueFilters) -> FilterValues:
+    values = {
+        "search": substring_pattern(filters.q) if filters.q else None,
+        "city_key": filters.city.casefold() if filters.city else None,
+        "category": filters.category.casefold() if filters.category else None,
+        "starts_from": filters.starts_after,
+        "starts_before": filters.starts_before,
+        "starts_after": utcnow() if filters.upcoming_only else None,
+        "organizer_id": filters.organizer_id,
+    }
+    return {name: value for name, value in values.items() if value is not None}
 
 
 async def search_catalogue(
     session: AsyncSession, filters: CatalogueFilters, page: PageParams, known_total: int | None = None
 ) -> tuple[list[ListedEvent], int]:
-    conditions = _catalogue_conditions(filters)
-    return await _page(session, conditions, _ORDERINGS[filters.sort], page, known_total)
+    values = _catalogue_values(filters)
+    return await _page(session, "catalogue", values, _ORDERINGS[filters.sort], page, known_total)
 
 
 async def organizer_events(
@@ -146,15 +201,19 @@ async def organizer_events(
     q: str | None,
     page: PageParams,
 ) -> tuple[list[ListedEvent], int]:
-    conditions: list[Condition] = [
-        Event.organizer_id == organizer_id,
-        Event.deleted_at.is_(None),
-    ]
+    values: FilterValues = {"organizer_id": organizer_id}
     if status is not None:
-        conditions.append(Event.status == status)
+        values["status"] = status
     if q:
-        conditions.append(contains(Event.search_text, q))
-    return await _page(session, conditions, _ORDERINGS[EventSort.CREATED_AT_DESC], page)
+        values["search"] = substring_pattern(q)
+    return await _page(session, "organizer", values, _ORDERINGS[EventSort.CREATED_AT_DESC], page)
+
+
+async def listed_event(session: AsyncSession, event_id: UUID) -> ListedEvent | None:
+    """A listed event as a plain row, the way the catalogue reads it; None for any other event."""
+    connection = await session.connection()
+    rows = (await connection.execute(_ONE_LISTED_EVENT, {"event_id": event_id})).all()
+    return _listed_events(rows)[0] if rows else None
 
 
 async def event_by_id(session: AsyncSession, event_id: UUID, *, for_update: bool = False) -> Event | None:

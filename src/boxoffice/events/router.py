@@ -10,8 +10,8 @@ from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
-from boxoffice.events import access, service
-from boxoffice.events.repository import CatalogueFilters
+from boxoffice.events import service
+from boxoffice.events.repository import CatalogueFilters, ListedEvent
 from boxoffice.events.schemas import (
     EventCancel,
     EventCreate,
@@ -68,9 +68,9 @@ async def list_events(
 
 
 @router.get("/events/{event_id}", response_model=EventRead, responses=problems(401, 404))
-async def read_event(event_id: UUID, session: SessionDep, viewer: OptionalUser) -> Event:
+async def read_event(event_id: UUID, session: SessionDep, viewer: OptionalUser) -> ListedEvent | Event:
     """One event; drafts only for their organizer and admins."""
-    return await access.visible_event(session, event_id, viewer)
+    return await service.read_event(session, event_id, viewer)
 
 
 @router.post(

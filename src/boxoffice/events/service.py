@@ -20,7 +20,7 @@ from boxoffice.core.errors import (
 )
 from boxoffice.core.pagination import PageParams
 from boxoffice.events import repository
-from boxoffice.events.access import managed_event, owned_event
+from boxoffice.events.access import managed_event, owned_event, visible_event
 from boxoffice.events.repository import CatalogueFilters, ListedEvent, search_key
 from boxoffice.events.schemas import (
     MAX_TICKET_TYPES,
@@ -244,6 +244,15 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
         raise HasSales(
             f"'{ticket_type.name}' has bookings; it cannot be deleted. Lower its capacity instead."
         )
+
+
+async def read_event(session: AsyncSession, event_id: UUID, viewer: User | None) -> ListedEvent | Event:
+    """One event: a listed one read as the catalogue reads it (anyone may see it), any other through
+    the access rules (drafts and deleted events for their organizer and admins only)."""
+    listed = await repository.listed_event(session, event_id)
+    if listed is not None:
+        return listed
+    return await visible_event(session, event_id, viewer)
 
 
 async def search_catalogue(
