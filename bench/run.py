@@ -128,6 +128,13 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -428,8 +435,14 @@ class Service:
         assert self.server is not None
         assert self.worker is not None
         self.rss = {"serve (supervisor)": peak_rss_mib(self.server.pid)}
-        for index, child in enumerate(children(self.server.pid)):
-            self.rss[f"serve worker {index + 1}"] = peak_rss_mib(child)
+        # The supervisor's children are the server processes and multiprocessing's resource tracker.
+        servers = 0
+        for pid in children(self.server.pid):
+            if "resource_tracker" in command_line(pid):
+                self.rss["serve resource tracker"] = peak_rss_mib(pid)
+            else:
+                servers += 1
+                self.rss[f"serve process {servers}"] = peak_rss_mib(pid)
         self.rss["email worker"] = peak_rss_mib(self.worker.pid)
 
     def stop(self) -> None:
