@@ -1,6 +1,7 @@
 """The `boxoffice` command: migrate, create-admin, openapi, and refusing to run misconfigured."""
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,14 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(
     assert second.exit_code == 1
     assert "already has accounts" in second.output
     assert asyncio.run(catalogue_size()) == (events, bookings)
+
+
+def test_the_served_app_keeps_its_startup_objects_out_of_the_collectors_sight(cli_env: Settings) -> None:
+    from boxoffice.app import create_served_app
+
+    gc.unfreeze()
+    try:
+        create_served_app()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -1,6 +1,7 @@
 """The application factory: routers, middleware, error handlers, lifespan."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -102,4 +103,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health.router)
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as each ``boxoffice serve`` process runs it (uvicorn's factory).
+
+    Everything built here lives as long as the process. Frozen out of the garbage collector's sight,
+    it is no longer scanned by every full collection: with some 150,000 objects, each one stopped
+    the event loop, and every request in flight with it, for about 100 ms (docs/benchmark.md).
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app

@@ -64,7 +64,7 @@ def serve(
     base = f"http://{'localhost' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
     typer.echo(f"boxoffice API on {base}/api/v1 — docs at {base}/docs and {base}/redoc")
     uvicorn.run(
-        "boxoffice.app:create_app",
+        "boxoffice.app:create_served_app",
         factory=True,
         host=host,
         port=port,

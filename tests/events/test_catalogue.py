@@ -7,7 +7,16 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.events.helpers import EVENTS, assert_field_error, cancel, catalogue, event_url, ids, titles
+from tests.events.helpers import (
+    EVENTS,
+    ORGANIZER_EVENTS,
+    assert_field_error,
+    cancel,
+    catalogue,
+    event_url,
+    ids,
+    titles,
+)
 from tests.factories import (
     Account,
     book,
@@ -15,6 +24,7 @@ from tests.factories import (
     create_event,
     create_published_event,
     in_days,
+    publish_event,
     set_event_times,
 )
 
@@ -66,6 +76,48 @@ async def test_a_listed_event_has_every_field_with_money_as_strings(client: Asyn
     [listed] = (await catalogue(client))["items"]
     assert listed == event
     assert listed["ticket_types"][0]["price"] == "12.50"
+
+
+async def test_a_listed_event_is_served_alike_wherever_it_is_read(app: FastAPI, client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    attendee = await create_account(client)
+    event = await create_event(
+        client,
+        organizer,
+        title="Ünïcode Night",
+        description='Everything set: "quotes", emoji 🎷 and a long line ' + "x" * 300,
+        address="Königstraße 1",
+        category="music",
+        starts_at="2031-07-14T21:00:00.5+02:00",
+        ends_at="2031-07-14T23:45:00+02:00",
+        sales_start_at="2030-06-01T08:00:00-04:00",
+        sales_end_at="2031-07-14T12:00:00+09:00",
+        timezone="Europe/Paris",
+        currency="CHF",
+        max_tickets_per_booking=4,
+        ticket_types=[
+            {"name": "Standing", "price": "12.5", "capacity": 10},
+            {"name": "Free", "price": 0, "capacity": 3},
+        ],
+    )
+    await set_event_times(app, event["id"], sales_start_at=datetime.now(UTC) - timedelta(days=1))
+    await publish_event(client, organizer, event["id"])
+    booked = await book(
+        client, attendee, event["id"], ticket_type_id=event["ticket_types"][0]["id"], quantity=2
+    )
+    assert booked.status_code == 201, booked.text
+    # A change answers with the event as the ORM loads it: the other reads must serve it the same.
+    changed = await client.patch(
+        event_url(event["id"]), json={"title": "Ünïcode Night"}, headers=organizer.headers
+    )
+    as_written = changed.json()
+    [in_catalogue] = (await catalogue(client))["items"]
+    [in_organizer_list] = (await client.get(ORGANIZER_EVENTS, headers=organizer.headers)).json()["items"]
+    read_alone = (await client.get(event_url(event["id"]))).json()
+    assert in_catalogue == in_organizer_list == read_alone == as_written
+    assert (read_alone["tickets_sold"], read_alone["ticket_types"][0]["available"]) == (2, 8)
+    assert read_alone["ticket_types"][0]["price"] == "12.50"
+    assert read_alone["starts_at"].replace("+00:00", "Z") == "2031-07-14T19:00:00.500000Z"
 
 
 async def test_the_catalogue_is_anonymous_and_answers_the_page_shape(client: AsyncClient) -> None:

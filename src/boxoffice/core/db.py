@@ -5,10 +5,11 @@ and write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers
 instead of failing half-way with "database is locked".
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, event
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 from sqlalchemy.types import TypeDecorator
 
 from boxoffice.core.config import Settings
@@ -80,10 +81,37 @@ class Database:
     writer: async_sessionmaker[AsyncSession]
     single_statement: AsyncEngine
 
+    @property
+    def closes_in_place(self) -> bool:
+        """Whether a session or connection with no transaction open closes without waiting.
+
+        SQLAlchemy's ``async with`` closes in a task of its own, so that a cancelled caller cannot
+        abandon the close halfway, and that task costs a full turn of the event loop: under load, a
+        large share of a short request's latency (docs/benchmark.md). On PostgreSQL such a close has
+        nothing to roll back and never waits, so it cannot be cut short and is done in place. On
+        SQLite the connection is rolled back on its way to the pool, through the driver's thread, so
+        SQLAlchemy's way is kept there.
+        """
+        return self.engine.dialect.name == "postgresql"
+
+    @asynccontextmanager
+    async def session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        """A session of ``factory`` (``reader`` or ``writer``), closed when the block ends. The block
+        commits or rolls back before it ends (see ``closes_in_place``)."""
+        session = factory()
+        if not self.closes_in_place:
+            async with session:
+                yield session
+            return
+        try:
+            yield session
+        finally:
+            await session.close()
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A write transaction outside a request (CLI, worker): commit on success, else roll back."""
-        async with self.writer() as session:
+        async with self.session(self.writer) as session:
             try:
                 yield session
                 await session.commit()
@@ -99,6 +127,30 @@ class Database:
         """
         async with self.single_statement.begin() as connection:
             return int(cast(CursorResult[Any], await connection.execute(statement)).rowcount)
+
+    async def read_rows(self, statement: Select[Any], values: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """The rows of a SELECT, read on a pooled read connection of its own, outside any unit of work.
+
+        This is the path of the hot public reads (the catalogue). On PostgreSQL the statement is
+        compiled once and run straight on asyncpg, which keeps it prepared on each connection: no
+        SQLAlchemy work per execution or per row, and the connection closed in place
+        (``closes_in_place``); measured as about a third of a catalogue page's cost
+        (docs/benchmark.md). Values are then passed to the driver as they are, so they must be of
+        its own types (str, int, UUID, aware datetime), and columns come back as it decodes them,
+        which for this schema is what SQLAlchemy would return. Elsewhere the statement runs through
+        SQLAlchemy.
+        """
+        if self.read_engine.dialect.name != "postgresql":
+            async with self.read_engine.connect() as connection:
+                return cast(Sequence[Sequence[Any]], (await connection.execute(statement, values)).all())
+        sql, names = _compiled(statement, self.read_engine.dialect)
+        connection = await self.read_engine.connect()
+        try:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            return cast(Sequence[Sequence[Any]], await driver.fetch(sql, *(values[name] for name in names)))
+        finally:
+            await connection.close()  # autocommit: nothing to roll back, never waits
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -131,6 +183,14 @@ def create_database(settings: Settings) -> Database:
         writer=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
         single_statement=read_engine,
     )
+
+
+@cache
+def _compiled(statement: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """A statement's SQL for the driver and the names of its parameters in order. Statements run this
+    way are built once (module constants or cached builders), so each is compiled once."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 def _create_postgres_engine(settings: Settings, pool_size: int, **options: Any) -> AsyncEngine:

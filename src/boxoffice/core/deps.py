@@ -37,6 +37,11 @@ async def _tokens(request: Request) -> Tokens:
     return tokens
 
 
+async def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: the one place that commits.
 
@@ -45,7 +50,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     database: Database = request.app.state.database
     factory = database.reader if request.method in _READ_ONLY_METHODS else database.writer
-    async with factory() as session:
+    async with database.session(factory) as session:
         try:
             yield session
         except DomainError as error:
@@ -65,6 +70,8 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 PasswordsDep = Annotated[Passwords, Depends(_passwords)]
 TokensDep = Annotated[Tokens, Depends(_tokens)]
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(_database)]
+"""For reads outside any unit of work: the public catalogue (``Database.read_rows``)."""
 
 bearer_scheme = OAuth2PasswordBearer(
     tokenUrl="/api/v1/auth/login",

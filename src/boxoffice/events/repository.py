@@ -1,13 +1,13 @@
 """SQL for events and ticket types."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Select, TextClause, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, TextClause, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -15,7 +15,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import FromClause
 
-from boxoffice.core.db import contains, rows_affected, substring_pattern, utcnow, violates_unique
+from boxoffice.core.db import Database, contains, rows_affected, substring_pattern, utcnow, violates_unique
 from boxoffice.core.errors import RuleViolation
 from boxoffice.core.pagination import PageParams
 from boxoffice.events.schemas import EventRead, EventSort
@@ -135,7 +135,7 @@ ListedEvent = dict[str, Any]
 """An event as the fields of ``EventRead``, its ticket types as a list of dicts."""
 
 
-def _listed_events(rows: Iterable[Row[Any]]) -> list[ListedEvent]:
+def _listed_events(rows: Iterable[Sequence[Any]]) -> list[ListedEvent]:
     """Rows of ``_event_rows``, one per ticket type, grouped into one dict per event."""
     events: dict[UUID, ListedEvent] = {}
     for row in rows:
@@ -152,7 +152,7 @@ def _listed_events(rows: Iterable[Row[Any]]) -> list[ListedEvent]:
 
 
 async def _page(
-    session: AsyncSession,
+    database: Database,
     scope: str,
     values: FilterValues,
     ordering: Ordering,
@@ -163,17 +163,14 @@ async def _page(
     nothing is counted."""
     filters = tuple(name for name in _FILTERS if name in values)
     counted = known_total is None
-    connection = await session.connection()
-    rows = (
-        await connection.execute(
-            _page_statement(scope, filters, ordering, counted),
-            {**values, "page_limit": page.limit, "page_offset": page.offset},
-        )
-    ).all()
+    rows = await database.read_rows(
+        _page_statement(scope, filters, ordering, counted),
+        {**values, "page_limit": page.limit, "page_offset": page.offset},
+    )
     total = rows[0][_TOTAL_AT] if rows and counted else known_total
-    if total is None:
-        # No rows: nothing matches, or the page lies past the end and the total is counted alone.
-        total = (await connection.scalar(_count_statement(scope, filters), values)) if page.offset else 0
+    if total is None and page.offset:
+        # No rows past the first page: the page lies past the end, and the total is counted alone.
+        [(total,)] = await database.read_rows(_count_statement(scope, filters), values)
     return _listed_events(rows), int(total or 0)
 
 
@@ -191,14 +188,14 @@ def _catalogue_values(filters: CatalogueFilters) -> FilterValues:
 
 
 async def search_catalogue(
-    session: AsyncSession, filters: CatalogueFilters, page: PageParams, known_total: int | None = None
+    database: Database, filters: CatalogueFilters, page: PageParams, known_total: int | None = None
 ) -> tuple[list[ListedEvent], int]:
     values = _catalogue_values(filters)
-    return await _page(session, "catalogue", values, _ORDERINGS[filters.sort], page, known_total)
+    return await _page(database, "catalogue", values, _ORDERINGS[filters.sort], page, known_total)
 
 
 async def organizer_events(
-    session: AsyncSession,
+    database: Database,
     organizer_id: UUID,
     status: EventStatus | None,
     q: str | None,
@@ -206,16 +203,15 @@ async def organizer_events(
 ) -> tuple[list[ListedEvent], int]:
     values: FilterValues = {"organizer_id": organizer_id}
     if status is not None:
-        values["status"] = status
+        values["status"] = status.value
     if q:
         values["search"] = substring_pattern(q)
-    return await _page(session, "organizer", values, _ORDERINGS[EventSort.CREATED_AT_DESC], page)
+    return await _page(database, "organizer", values, _ORDERINGS[EventSort.CREATED_AT_DESC], page)
 
 
-async def listed_event(session: AsyncSession, event_id: UUID) -> ListedEvent | None:
+async def listed_event(database: Database, event_id: UUID) -> ListedEvent | None:
     """A listed event as a plain row, the way the catalogue reads it; None for any other event."""
-    connection = await session.connection()
-    rows = (await connection.execute(_ONE_LISTED_EVENT, {"event_id": event_id})).all()
+    rows = await database.read_rows(_ONE_LISTED_EVENT, {"event_id": event_id})
     return _listed_events(rows)[0] if rows else None
 
 

@@ -4,10 +4,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from pydantic import TypeAdapter
 
-from boxoffice.core.deps import CurrentUser, OptionalUser, OrganizerUser, SessionDep
+from boxoffice.core.deps import CurrentUser, DatabaseDep, OptionalUser, OrganizerUser, SessionDep
 from boxoffice.core.errors import problems
-from boxoffice.core.pagination import Page, PageDep, page_of
+from boxoffice.core.pagination import Page, PageDep, page_response
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
 from boxoffice.events import service
@@ -28,6 +29,8 @@ from boxoffice.models import Event, EventStatus, TicketType
 
 router = APIRouter(tags=["events"])
 
+_PAGE_OF_EVENTS = TypeAdapter(Page[EventRead])
+
 
 async def _catalogue_totals(request: Request) -> CatalogueTotals:
     totals: CatalogueTotals = request.app.state.catalogue_totals
@@ -39,7 +42,7 @@ CatalogueTotalsDep = Annotated[CatalogueTotals, Depends(_catalogue_totals)]
 
 @router.get("/events", response_model=Page[EventRead], responses=problems(422))
 async def list_events(
-    session: SessionDep,
+    database: DatabaseDep,
     page: PageDep,
     totals: CatalogueTotalsDep,
     q: Annotated[QueryText | None, Query(description="Words in title, description, venue or city")] = None,
@@ -50,7 +53,7 @@ async def list_events(
     upcoming_only: bool = True,
     organizer_id: UUID | None = None,
     sort: EventSort = EventSort.STARTS_AT,
-) -> Page[EventRead]:
+) -> Response:
     """The public catalogue: published and cancelled events, searchable and paginated. A total of
     1,000 or more may be up to 10 seconds old; the page itself is always current."""
     filters = CatalogueFilters(
@@ -63,14 +66,16 @@ async def list_events(
         organizer_id=organizer_id,
         sort=sort,
     )
-    items, total = await service.search_catalogue(session, filters, page, totals)
-    return page_of(items, total, page, EventRead.model_validate)
+    items, total = await service.search_catalogue(database, filters, page, totals)
+    return page_response(_PAGE_OF_EVENTS, items, total, page)
 
 
 @router.get("/events/{event_id}", response_model=EventRead, responses=problems(401, 404))
-async def read_event(event_id: UUID, session: SessionDep, viewer: OptionalUser) -> ListedEvent | Event:
+async def read_event(
+    event_id: UUID, database: DatabaseDep, session: SessionDep, viewer: OptionalUser
+) -> ListedEvent | Event:
     """One event; drafts only for their organizer and admins."""
-    return await service.read_event(session, event_id, viewer)
+    return await service.read_event(database, session, event_id, viewer)
 
 
 @router.post(
@@ -122,15 +127,15 @@ async def delete_event(event_id: UUID, session: SessionDep, user: CurrentUser) -
 
 @router.get("/organizer/events", response_model=Page[EventRead], responses=problems(401, 403, 422))
 async def my_events(
-    session: SessionDep,
+    database: DatabaseDep,
     organizer: OrganizerUser,
     page: PageDep,
     status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
     q: Annotated[QueryText | None, Query()] = None,
-) -> Page[EventRead]:
+) -> Response:
     """The caller's own events, drafts included, with their sales figures."""
-    items, total = await service.organizer_events(session, organizer, status_filter, q, page)
-    return page_of(items, total, page, EventRead.model_validate)
+    items, total = await service.organizer_events(database, organizer, status_filter, q, page)
+    return page_response(_PAGE_OF_EVENTS, items, total, page)
 
 
 @router.post(

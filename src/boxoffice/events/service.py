@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.bookings import service as bookings_service
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
-from boxoffice.core.db import utcnow
+from boxoffice.core.db import Database, utcnow
 from boxoffice.core.errors import (
     CapacityBelowSold,
     HasSales,
@@ -246,30 +246,32 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
         )
 
 
-async def read_event(session: AsyncSession, event_id: UUID, viewer: User | None) -> ListedEvent | Event:
+async def read_event(
+    database: Database, session: AsyncSession, event_id: UUID, viewer: User | None
+) -> ListedEvent | Event:
     """One event: a listed one read as the catalogue reads it (anyone may see it), any other through
     the access rules (drafts and deleted events for their organizer and admins only)."""
-    listed = await repository.listed_event(session, event_id)
+    listed = await repository.listed_event(database, event_id)
     if listed is not None:
         return listed
     return await visible_event(session, event_id, viewer)
 
 
 async def search_catalogue(
-    session: AsyncSession, filters: CatalogueFilters, page: PageParams, totals: CatalogueTotals
+    database: Database, filters: CatalogueFilters, page: PageParams, totals: CatalogueTotals
 ) -> tuple[list[ListedEvent], int]:
     """A page of the catalogue; a large total may be a few seconds old (``events.totals``)."""
     known_total = totals.get(filters)
-    items, total = await repository.search_catalogue(session, filters, page, known_total)
+    items, total = await repository.search_catalogue(database, filters, page, known_total)
     if known_total is None:
         totals.remember(filters, total)
     return items, total
 
 
 async def organizer_events(
-    session: AsyncSession, user: User, status: EventStatus | None, q: str | None, page: PageParams
+    database: Database, user: User, status: EventStatus | None, q: str | None, page: PageParams
 ) -> tuple[list[ListedEvent], int]:
-    return await repository.organizer_events(session, user.id, status, q, page)
+    return await repository.organizer_events(database, user.id, status, q, page)
 
 
 async def event_stats(session: AsyncSession, user: User, event_id: UUID) -> EventStats:
