@@ -1,8 +1,10 @@
 """Reads outside a unit of work (``Database.read_rows``) and how sessions and connections are given back."""
 
+import asyncio
 import uuid
 from datetime import UTC
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,10 +12,12 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import bindparam, select, text
 
+from boxoffice.app import create_app
 from boxoffice.core.db import Database
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import Conflict
 from boxoffice.models import Event, TicketType
+from tests.conftest import make_settings
 from tests.factories import assert_problem, create_account, create_published_event, in_days
 
 _EVENT_AND_TICKET_TYPES = (
@@ -111,3 +115,35 @@ async def test_catalogue_reads_give_their_connections_back(app: FastAPI, client:
         assert (await client.get(path)).status_code == 200
     assert_problem(await client.get(f"/api/v1/events/{uuid.uuid4()}"), 404, "not_found")
     assert _pools_in_use(app.state.database) == 0
+
+
+def _client_for(app: FastAPI) -> AsyncClient:
+    return AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
+
+
+async def test_catalogue_reads_beyond_the_limit_wait_for_a_place(database_url: str, tmp_path: Path) -> None:
+    app = create_app(make_settings(database_url, tmp_path, catalogue_read_concurrency=1))
+    async with app.router.lifespan_context(app), _client_for(app) as http:
+        gate = app.state.database.read_rows_gate
+        async with gate:  # another read holds the only place
+            waiting = asyncio.create_task(http.get("/api/v1/events"))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+        response = await waiting
+    assert response.status_code == 200
+
+
+async def test_a_read_in_a_session_never_waits_at_the_catalogue_gate(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = create_app(make_settings(database_url, tmp_path, catalogue_read_concurrency=1))
+    async with app.router.lifespan_context(app), _client_for(app) as http:
+        organizer = await create_account(http, role="organizer")
+        event = await create_published_event(http, organizer)
+        async with app.state.database.read_rows_gate:  # every place is taken
+            own = await asyncio.wait_for(http.get("/api/v1/organizer/events", headers=organizer.headers), 10)
+            read = await asyncio.wait_for(
+                http.get(f"/api/v1/events/{event['id']}", headers=organizer.headers), 10
+            )
+    assert own.json()["total"] == 1
+    assert read.json()["id"] == event["id"]

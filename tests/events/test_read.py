@@ -70,6 +70,21 @@ async def test_an_invalid_token_is_refused_even_on_a_public_read(client: AsyncCl
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+async def test_a_logged_out_token_is_refused_even_on_a_public_read(client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    attendee = await create_account(client)
+    event = await create_published_event(client, organizer)
+    assert (await client.post("/api/v1/auth/logout", headers=attendee.headers)).status_code == 204
+    response = await client.get(event_url(event["id"]), headers=attendee.headers)
+    assert_problem(response, 401, "not_authenticated")
+
+
+async def test_an_unknown_event_is_not_found_for_a_signed_in_caller_too(client: AsyncClient) -> None:
+    attendee = await create_account(client)
+    response = await client.get(event_url("00000000-0000-4000-8000-000000000000"), headers=attendee.headers)
+    assert_problem(response, 404, "not_found")
+
+
 async def test_a_read_event_serves_every_timestamp_in_utc(client: AsyncClient) -> None:
     organizer = await create_account(client, role="organizer")
     event = await create_published_event(

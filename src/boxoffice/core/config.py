@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     db_read_pool_size: int = Field(default=20, ge=1)
     db_write_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
+    catalogue_read_concurrency: int = Field(default=8, ge=1)
 
     @model_validator(mode="before")
     @classmethod

@@ -5,6 +5,7 @@ and write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers
 instead of failing half-way with "database is locked".
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -80,6 +82,7 @@ class Database:
     reader: async_sessionmaker[AsyncSession]
     writer: async_sessionmaker[AsyncSession]
     single_statement: AsyncEngine
+    read_rows_gate: asyncio.Semaphore
 
     @property
     def closes_in_place(self) -> bool:
@@ -128,29 +131,47 @@ class Database:
         async with self.single_statement.begin() as connection:
             return int(cast(CursorResult[Any], await connection.execute(statement)).rowcount)
 
-    async def read_rows(self, statement: Select[Any], values: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-        """The rows of a SELECT, read on a pooled read connection of its own, outside any unit of work.
+    async def read_rows(
+        self, statement: Select[Any], values: Mapping[str, Any], *, session: AsyncSession | None = None
+    ) -> Sequence[Sequence[Any]]:
+        """The rows of a SELECT: the path of the catalogue's reads.
 
-        This is the path of the hot public reads (the catalogue). On PostgreSQL the statement is
-        compiled once and run straight on asyncpg, which keeps it prepared on each connection: no
-        SQLAlchemy work per execution or per row, and the connection closed in place
-        (``closes_in_place``); measured as about a third of a catalogue page's cost
-        (docs/benchmark.md). Values are then passed to the driver as they are, so they must be of
-        its own types (str, int, UUID, aware datetime), and columns come back as it decodes them,
-        which for this schema is what SQLAlchemy would return. Elsewhere the statement runs through
-        SQLAlchemy.
+        On PostgreSQL the statement is compiled once and run straight on asyncpg, which keeps it
+        prepared on each connection: no SQLAlchemy work per execution or per row (docs/benchmark.md).
+        Values are then passed to the driver as they are, so they must be of its own types (str, int,
+        UUID, aware datetime), and columns come back as it decodes them, which for this schema is what
+        SQLAlchemy would return. Elsewhere the statement runs through SQLAlchemy.
+
+        Without a ``session`` the read needs no unit of work: it runs on a pooled read connection of its
+        own, closed in place (``closes_in_place``), and at most ``CATALOGUE_READ_CONCURRENCY`` such
+        reads run at once in a process; the rest wait in arrival order, holding nothing. Letting every
+        request in flight into the database at once made the catalogue's latency both higher and far
+        more uneven under load (docs/benchmark.md). A request that holds a session reads on its
+        session's connection instead, and never waits at the gate: holding one connection while
+        waiting for another could leave every connection held by a waiter.
         """
-        if self.read_engine.dialect.name != "postgresql":
-            async with self.read_engine.connect() as connection:
-                return cast(Sequence[Sequence[Any]], (await connection.execute(statement, values)).all())
-        sql, names = _compiled(statement, self.read_engine.dialect)
-        connection = await self.read_engine.connect()
-        try:
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None
-            return cast(Sequence[Sequence[Any]], await driver.fetch(sql, *(values[name] for name in names)))
-        finally:
-            await connection.close()  # autocommit: nothing to roll back, never waits
+        if session is not None:
+            return await self._read_on(await session.connection(), statement, values)
+        async with self.read_rows_gate:
+            if self.read_engine.dialect.name != "postgresql":
+                async with self.read_engine.connect() as connection:
+                    return await self._read_on(connection, statement, values)
+            connection = await self.read_engine.connect()
+            try:
+                return await self._read_on(connection, statement, values)
+            finally:
+                await connection.close()  # autocommit: nothing to roll back, never waits
+
+    @staticmethod
+    async def _read_on(
+        connection: AsyncConnection, statement: Select[Any], values: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        if connection.dialect.name != "postgresql":
+            return cast(Sequence[Sequence[Any]], (await connection.execute(statement, values)).all())
+        sql, names = _compiled(statement, connection.dialect)
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        return cast(Sequence[Sequence[Any]], await driver.fetch(sql, *(values[name] for name in names)))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -169,6 +190,7 @@ def create_database(settings: Settings) -> Database:
                 engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False, autoflush=False
             ),
             single_statement=engine.execution_options(**{_IMMEDIATE: True}),
+            read_rows_gate=asyncio.Semaphore(settings.catalogue_read_concurrency),
         )
     # Two pools: one for writes, and one for reads in autocommit (a read needs no transaction of its
     # own: no BEGIN and COMMIT round trips for each GET). Separate pools mean a flood of reads (the
@@ -182,6 +204,7 @@ def create_database(settings: Settings) -> Database:
         reader=async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False),
         writer=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
         single_statement=read_engine,
+        read_rows_gate=asyncio.Semaphore(settings.catalogue_read_concurrency),
     )
 
 

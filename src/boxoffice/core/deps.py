@@ -149,15 +149,7 @@ async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
     return user
 
 
-async def _optional_user(session: SessionDep, tokens: TokensDep, token: BearerToken) -> User | None:
-    """The caller if a token is sent (and it must then be valid), None for an anonymous caller."""
-    if not token:
-        return None
-    return (await authenticate(session, tokens, token)).user
-
-
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
-OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 OrganizerUser = Annotated[User, Depends(_organizer_user)]
 AdminUser = Annotated[User, Depends(_admin_user)]

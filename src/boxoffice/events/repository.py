@@ -158,19 +158,21 @@ async def _page(
     ordering: Ordering,
     page: PageParams,
     known_total: int | None = None,
+    session: AsyncSession | None = None,
 ) -> tuple[list[ListedEvent], int]:
     """A page of events and the number of all matches; a ``known_total`` is served as it is, and
-    nothing is counted."""
+    nothing is counted. Read in ``session`` if given (``Database.read_rows``)."""
     filters = tuple(name for name in _FILTERS if name in values)
     counted = known_total is None
     rows = await database.read_rows(
         _page_statement(scope, filters, ordering, counted),
         {**values, "page_limit": page.limit, "page_offset": page.offset},
+        session=session,
     )
     total = rows[0][_TOTAL_AT] if rows and counted else known_total
     if total is None and page.offset:
         # No rows past the first page: the page lies past the end, and the total is counted alone.
-        [(total,)] = await database.read_rows(_count_statement(scope, filters), values)
+        [(total,)] = await database.read_rows(_count_statement(scope, filters), values, session=session)
     return _listed_events(rows), int(total or 0)
 
 
@@ -196,6 +198,7 @@ async def search_catalogue(
 
 async def organizer_events(
     database: Database,
+    session: AsyncSession,
     organizer_id: UUID,
     status: EventStatus | None,
     q: str | None,
@@ -206,12 +209,16 @@ async def organizer_events(
         values["status"] = status.value
     if q:
         values["search"] = substring_pattern(q)
-    return await _page(database, "organizer", values, _ORDERINGS[EventSort.CREATED_AT_DESC], page)
+    ordering = _ORDERINGS[EventSort.CREATED_AT_DESC]
+    return await _page(database, "organizer", values, ordering, page, session=session)
 
 
-async def listed_event(database: Database, event_id: UUID) -> ListedEvent | None:
-    """A listed event as a plain row, the way the catalogue reads it; None for any other event."""
-    rows = await database.read_rows(_ONE_LISTED_EVENT, {"event_id": event_id})
+async def listed_event(
+    database: Database, event_id: UUID, session: AsyncSession | None = None
+) -> ListedEvent | None:
+    """A listed event as a plain row, the way the catalogue reads it (in ``session`` if given); None
+    for any other event."""
+    rows = await database.read_rows(_ONE_LISTED_EVENT, {"event_id": event_id}, session=session)
     return _listed_events(rows)[0] if rows else None
 
 

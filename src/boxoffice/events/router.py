@@ -6,7 +6,14 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic import TypeAdapter
 
-from boxoffice.core.deps import CurrentUser, DatabaseDep, OptionalUser, OrganizerUser, SessionDep
+from boxoffice.core.deps import (
+    BearerToken,
+    CurrentUser,
+    DatabaseDep,
+    OrganizerUser,
+    SessionDep,
+    TokensDep,
+)
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_response
 from boxoffice.core.schemas import QueryText
@@ -72,10 +79,10 @@ async def list_events(
 
 @router.get("/events/{event_id}", response_model=EventRead, responses=problems(401, 404))
 async def read_event(
-    event_id: UUID, database: DatabaseDep, session: SessionDep, viewer: OptionalUser
+    event_id: UUID, database: DatabaseDep, tokens: TokensDep, token: BearerToken
 ) -> ListedEvent | Event:
     """One event; drafts only for their organizer and admins."""
-    return await service.read_event(database, session, event_id, viewer)
+    return await service.read_event(database, tokens, token, event_id)
 
 
 @router.post(
@@ -128,13 +135,14 @@ async def delete_event(event_id: UUID, session: SessionDep, user: CurrentUser) -
 @router.get("/organizer/events", response_model=Page[EventRead], responses=problems(401, 403, 422))
 async def my_events(
     database: DatabaseDep,
+    session: SessionDep,
     organizer: OrganizerUser,
     page: PageDep,
     status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
     q: Annotated[QueryText | None, Query()] = None,
 ) -> Response:
     """The caller's own events, drafts included, with their sales figures."""
-    items, total = await service.organizer_events(database, organizer, status_filter, q, page)
+    items, total = await service.organizer_events(database, session, organizer, status_filter, q, page)
     return page_response(_PAGE_OF_EVENTS, items, total, page)
 
 

@@ -11,6 +11,7 @@ from boxoffice.bookings import service as bookings_service
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
 from boxoffice.core.db import Database, utcnow
+from boxoffice.core.deps import authenticate
 from boxoffice.core.errors import (
     CapacityBelowSold,
     HasSales,
@@ -19,6 +20,7 @@ from boxoffice.core.errors import (
     RuleViolation,
 )
 from boxoffice.core.pagination import PageParams
+from boxoffice.core.security import Tokens
 from boxoffice.events import repository
 from boxoffice.events.access import managed_event, owned_event, visible_event
 from boxoffice.events.repository import CatalogueFilters, ListedEvent, search_key
@@ -247,14 +249,23 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
 
 
 async def read_event(
-    database: Database, session: AsyncSession, event_id: UUID, viewer: User | None
+    database: Database, tokens: Tokens, token: str | None, event_id: UUID
 ) -> ListedEvent | Event:
     """One event: a listed one read as the catalogue reads it (anyone may see it), any other through
-    the access rules (drafts and deleted events for their organizer and admins only)."""
-    listed = await repository.listed_event(database, event_id)
-    if listed is not None:
-        return listed
-    return await visible_event(session, event_id, viewer)
+    the access rules (drafts and deleted events for their organizer and admins only). A caller who
+    sends a token is authenticated first, so a bad token is a 401 even for a listed event.
+
+    The common case, anyone reading a listed event, needs no unit of work: it is one read
+    (``Database.read_rows``). Every other case reads in a session of its own.
+    """
+    if token is None:
+        listed = await repository.listed_event(database, event_id)
+        if listed is not None:
+            return listed
+    async with database.session(database.reader) as session:
+        viewer = (await authenticate(session, tokens, token)).user if token else None
+        listed = await repository.listed_event(database, event_id, session) if token else None
+        return listed if listed is not None else await visible_event(session, event_id, viewer)
 
 
 async def search_catalogue(
@@ -269,9 +280,14 @@ async def search_catalogue(
 
 
 async def organizer_events(
-    database: Database, user: User, status: EventStatus | None, q: str | None, page: PageParams
+    database: Database,
+    session: AsyncSession,
+    user: User,
+    status: EventStatus | None,
+    q: str | None,
+    page: PageParams,
 ) -> tuple[list[ListedEvent], int]:
-    return await repository.organizer_events(database, user.id, status, q, page)
+    return await repository.organizer_events(database, session, user.id, status, q, page)
 
 
 async def event_stats(session: AsyncSession, user: User, event_id: UUID) -> EventStats:
