@@ -60,6 +60,7 @@ DB_BEST_CLIENTS = 4
 WARMUP_SECONDS = 5
 BOOKING_RUN_TIMEOUT_SECONDS = 600
 LOST_REQUEST_GRACE_SECONDS = 35  # wrk's request timeout is 30 s
+OUTBOX_DRAIN_TIMEOUT_SECONDS = 600
 CITIES = [
     "Berlin", "Hamburg", "Munich", "Cologne", "Leipzig", "Vienna", "Zurich", "Paris", "Lyon", "Madrid",
     "Barcelona", "Lisbon", "Porto", "Rome", "Milan", "Naples", "Amsterdam", "Rotterdam", "Brussels",
@@ -365,6 +366,31 @@ async def ledger(url: str, event_ids: list[uuid.UUID]) -> dict[str, int]:
         return {
             key: int(row[key])
             for key in ("sold", "capacity", "oversold", "confirmed_quantity", "bookings", "transactions")
+        }
+    finally:
+        await connection.close()
+
+
+async def drain_outbox(url: str) -> dict[str, Any]:
+    """Wait until the email worker has sent every email the sales queued, so that the next scenario is
+    measured on its own; what it sent, and how fast (first email queued to last one sent)."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        deadline = time.monotonic() + OUTBOX_DRAIN_TIMEOUT_SECONDS
+        while await connection.fetchval("SELECT count(*) FROM outbox_message WHERE status = 'pending'"):
+            if time.monotonic() > deadline:
+                raise SystemExit("the email worker did not send the sales' emails in time")
+            await asyncio.sleep(0.5)
+        row = await connection.fetchrow(
+            "SELECT count(*) AS sent, extract(epoch FROM max(sent_at) - min(created_at)) AS seconds"
+            " FROM outbox_message WHERE status = 'sent'"
+        )
+        assert row is not None
+        seconds = float(row["seconds"] or 0)
+        return {
+            "emails_sent": int(row["sent"]),
+            "seconds": round(seconds, 1),
+            "emails_per_s": round(int(row["sent"]) / seconds, 1) if seconds else None,
         }
     finally:
         await connection.close()
@@ -713,6 +739,11 @@ def print_table(result: dict[str, Any]) -> None:
                 lines.append(
                     f"{name} at {conns}: {s['bookings_per_write_transaction']} bookings per write transaction"
                 )
+    outbox = result["email_worker_after_sales"]
+    lines.append(
+        f"email worker: {outbox['emails_sent']} emails of the sales sent in {outbox['seconds']} s"
+        f" ({outbox['emails_per_s']}/s), before browse started"
+    )
     for clients, best in result["scenarios"]["flash_sale_db_best"].items():
         lines.append(
             f"flash sale straight to PostgreSQL at {clients} clients: {best['db_bookings_per_s']} bookings/s"
@@ -751,6 +782,8 @@ def main() -> None:
                 log(f"{name}: {USERS} booking requests over {connections} connections")
                 runs[name] = wrk_bookings(wrk, service.base, workdir / f"{name}.tsv", connections, workdir)
                 checks[name] = asyncio.run(ledger(url, data.sets[name].event_ids))
+            log("waiting for the email worker to send the sales' emails")
+            outbox = asyncio.run(drain_outbox(url))
             log(f"browse: {BROWSE_SECONDS} s over 64 connections, {BROWSE_EVENTS} events")
             runs["browse_64"] = wrk_browse(wrk, service.base, workdir / "browse.txt", 64, BROWSE_SECONDS)
             service.record_rss()
@@ -781,6 +814,7 @@ def main() -> None:
         "loadgen_cpu_share": round(load_cpu / (load_seconds * CPUS), 4),
         "loadgen": "wrk",
         "users": USERS,
+        "email_worker_after_sales": outbox,
         "scenarios": {
             "flash_sale": {
                 "64": booking_figures(runs["flash_64"], checks["flash_64"], db_runs["db_flash_64"]),
