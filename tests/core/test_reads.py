@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
@@ -147,3 +148,32 @@ async def test_a_read_in_a_session_never_waits_at_the_catalogue_gate(
             )
     assert own.json()["total"] == 1
     assert read.json()["id"] == event["id"]
+
+
+async def test_reads_recover_when_the_server_drops_their_connections(
+    app: FastAPI, client: AsyncClient, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("dropping a server's connections from outside is a PostgreSQL scenario")
+    organizer = await create_account(client, role="organizer")
+    event = await create_published_event(client, organizer)
+    database: Database = app.state.database
+    assert (await client.get(f"/api/v1/events/{event['id']}")).status_code == 200
+    await _terminate_other_backends(database)
+
+    statuses = [(await client.get(f"/api/v1/events/{event['id']}")).status_code for _ in range(3)]
+    assert statuses[-2:] == [200, 200]
+    assert _pools_in_use(database) == 0
+
+
+async def _terminate_other_backends(database: Database) -> None:
+    """What a restarted or failed-over server does to the pool's connections."""
+    url = database.engine.url.set(drivername="postgresql")
+    admin = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()

@@ -171,7 +171,15 @@ class Database:
         sql, names = _compiled(statement, connection.dialect)
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
-        return cast(Sequence[Sequence[Any]], await driver.fetch(sql, *(values[name] for name in names)))
+        try:
+            return cast(Sequence[Sequence[Any]], await driver.fetch(sql, *(values[name] for name in names)))
+        except BaseException:
+            # SQLAlchemy never saw this error, so it cannot tell that the connection is gone (a
+            # restarted or failed-over server): without this the dead connection would go back to
+            # the pool and fail every read it is given.
+            if driver.is_closed():
+                await connection.invalidate()
+            raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
