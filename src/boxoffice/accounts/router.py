@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from boxoffice.accounts import service
+from boxoffice.accounts.auth import CurrentPrincipal, CurrentUser
 from boxoffice.accounts.schemas import (
     Accepted,
     LoginRequest,
@@ -20,14 +21,7 @@ from boxoffice.accounts.schemas import (
     UserRead,
     UserUpdate,
 )
-from boxoffice.core.deps import (
-    ClientDep,
-    CurrentPrincipal,
-    CurrentUser,
-    PasswordsDep,
-    SessionDep,
-    TokensDep,
-)
+from boxoffice.core.deps import ClientDep, PasswordsDep, SessionDep, TokensDep
 from boxoffice.core.errors import problems
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.models import User

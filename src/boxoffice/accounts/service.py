@@ -8,11 +8,12 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.accounts import repository
+from boxoffice.accounts.auth import Principal
 from boxoffice.accounts.schemas import RegisterRequest, TokenPair, UserUpdate
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
 from boxoffice.core.db import utcnow
-from boxoffice.core.deps import ClientInfo, Principal
+from boxoffice.core.deps import ClientInfo
 from boxoffice.core.errors import (
     AccountDisabled,
     EmailTaken,

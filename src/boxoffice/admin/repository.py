@@ -1,8 +1,6 @@
 """SQL for the admin views: users with their figures, platform totals, the audit log."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -10,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.admin.schemas import AuditFilters, UserFigures
 from boxoffice.core.db import contains
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import AuditEntry, Booking, BookingStatus, Event, Role, TicketType, User
@@ -30,14 +29,6 @@ def _user_figures() -> tuple[Any, Any, Any]:
         select(func.count(Event.id)).where(Event.organizer_id == User.id).correlate(User).scalar_subquery()
     )
     return bookings.label("bookings_count"), tickets.label("tickets_count"), events.label("events_count")
-
-
-@dataclass(frozen=True)
-class UserFigures:
-    user: User
-    bookings_count: int
-    tickets_count: int
-    events_count: int
 
 
 async def users_with_figures(
@@ -84,16 +75,6 @@ async def confirmed_revenue(session: AsyncSession) -> Decimal:
         )
     )
     return Decimal(total or 0).quantize(Decimal("0.01"))
-
-
-@dataclass(frozen=True)
-class AuditFilters:
-    actor_id: UUID | None = None
-    action: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 async def audit_entries(

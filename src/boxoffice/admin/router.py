@@ -5,10 +5,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from boxoffice.accounts.auth import AdminUser
 from boxoffice.admin import service
-from boxoffice.admin.repository import AuditFilters, UserFigures
-from boxoffice.admin.schemas import AdminUserRead, AdminUserUpdate, AuditEntryRead, PlatformStats
-from boxoffice.core.deps import AdminUser, SessionDep
+from boxoffice.admin.schemas import (
+    AdminUserRead,
+    AdminUserUpdate,
+    AuditEntryRead,
+    AuditFilters,
+    PlatformStats,
+    UserFigures,
+)
+from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.schemas import QueryText

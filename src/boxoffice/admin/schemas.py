@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -7,7 +8,7 @@ from pydantic import Field, Json
 from boxoffice.accounts.schemas import UserRead
 from boxoffice.core.schemas import InputModel, OutputModel
 from boxoffice.core.types import MoneyOut
-from boxoffice.models import Role
+from boxoffice.models import Role, User
 
 
 class AdminUserRead(UserRead):
@@ -53,3 +54,21 @@ class AuditEntryRead(OutputModel):
     ip_address: str | None
     request_id: str | None
     details: Json[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class UserFigures:
+    user: User
+    bookings_count: int
+    tickets_count: int
+    events_count: int
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_id: UUID | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None

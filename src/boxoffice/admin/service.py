@@ -7,8 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.accounts import service as accounts_service
 from boxoffice.admin import repository
-from boxoffice.admin.repository import AuditFilters, UserFigures
-from boxoffice.admin.schemas import AdminUserUpdate, EventsByStatus, PlatformStats, UsersByRole
+from boxoffice.admin.schemas import (
+    AdminUserUpdate,
+    AuditFilters,
+    EventsByStatus,
+    PlatformStats,
+    UserFigures,
+    UsersByRole,
+)
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
 from boxoffice.core.errors import CannotModifySelf, NotFound

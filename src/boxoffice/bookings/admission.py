@@ -28,16 +28,16 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.accounts.auth import Principal, authenticate_all
 from boxoffice.bookings import service
 from boxoffice.bookings.schemas import BookingCreate
 from boxoffice.bookings.service import BookingRequest, KeyedOutcome, StoredResponse
 from boxoffice.core import audit
 from boxoffice.core.audit import RequestOrigin
 from boxoffice.core.db import Database
-from boxoffice.core.deps import authenticate_all
 from boxoffice.core.errors import DomainError
 from boxoffice.core.security import TokenClaims
-from boxoffice.models import Booking, User
+from boxoffice.models import Booking
 
 # Enough for a rush on a small machine (tens of bookings arrive during one transaction); small enough
 # that one transaction stays short and a statement has few parameters (17 a booking).
@@ -147,13 +147,13 @@ class BookingQueue:
             callers = await authenticate_all(session, [waiting.caller for waiting in batch])
             requests: list[BookingRequest] = []
             for waiting, caller in zip(batch, callers, strict=True):
-                if isinstance(caller, User):
+                if isinstance(caller, Principal):
                     requests.append(
-                        BookingRequest(caller, waiting.data, waiting.origin, waiting.idempotency_key)
+                        BookingRequest(caller.user, waiting.data, waiting.origin, waiting.idempotency_key)
                     )
             written = await service.create_bookings_once(session, event_id, requests, lock_seats=lock_seats)
             answers = iter(written)
-            return [next(answers) if isinstance(caller, User) else caller for caller in callers]
+            return [next(answers) if isinstance(caller, Principal) else caller for caller in callers]
 
         try:
             outcomes = await service.write_booking(self._database, work)

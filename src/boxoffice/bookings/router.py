@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from boxoffice.accounts.auth import BearerToken, CurrentUser, token_claims
 from boxoffice.bookings import service
 from boxoffice.bookings.admission import BookingQueue
 from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
 from boxoffice.core.db import Database
-from boxoffice.core.deps import BearerToken, CurrentUser, SessionDep, TokensDep, token_claims
+from boxoffice.core.deps import SessionDep, TokensDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit

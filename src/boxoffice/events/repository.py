@@ -1,8 +1,6 @@
 """SQL for events and ticket types."""
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -18,7 +16,7 @@ from sqlalchemy.sql.selectable import FromClause
 from boxoffice.core.db import Database, contains, rows_affected, substring_pattern, utcnow, violates_unique
 from boxoffice.core.errors import RuleViolation
 from boxoffice.core.pagination import PageParams
-from boxoffice.events.schemas import EventRead, EventSort
+from boxoffice.events.schemas import CatalogueFilters, EventRead, EventSort, ListedEvent
 from boxoffice.models import LISTED, Event, EventStatus, TicketType
 
 Condition = ColumnElement[bool] | TextClause
@@ -54,18 +52,6 @@ _TOTAL_AT = _TICKET_TYPES_AT + len(_LISTED_TICKET_TYPE_COLUMNS)
 def search_key(*parts: str | None) -> str:
     """Lower-cased text to match ``q`` against; computed in Python so every backend agrees."""
     return "\n".join(part for part in parts if part).casefold()
-
-
-@dataclass(frozen=True)
-class CatalogueFilters:
-    q: str | None = None
-    city: str | None = None
-    category: str | None = None
-    starts_after: datetime | None = None
-    starts_before: datetime | None = None
-    upcoming_only: bool = True
-    organizer_id: UUID | None = None
-    sort: EventSort = EventSort.STARTS_AT
 
 
 # Each filter is a condition on a bound parameter of the same name. A page's statement then depends
@@ -130,9 +116,6 @@ def _page_statement(scope: str, filters: tuple[str, ...], ordering: Ordering, co
 
 
 _ONE_LISTED_EVENT = _event_rows(_EVENTS, ()).where(LISTED, _EVENTS.c.id == bindparam("event_id"))
-
-ListedEvent = dict[str, Any]
-"""An event as the fields of ``EventRead``, its ticket types as a list of dicts."""
 
 
 def _listed_events(rows: Iterable[Sequence[Any]]) -> list[ListedEvent]:

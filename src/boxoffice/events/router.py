@@ -6,27 +6,22 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic import TypeAdapter
 
-from boxoffice.core.deps import (
-    BearerToken,
-    CurrentUser,
-    DatabaseDep,
-    OrganizerUser,
-    SessionDep,
-    TokensDep,
-)
+from boxoffice.accounts.auth import BearerToken, CurrentUser, OrganizerUser
+from boxoffice.core.deps import DatabaseDep, SessionDep, TokensDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_response
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
 from boxoffice.events import service
-from boxoffice.events.repository import CatalogueFilters, ListedEvent
 from boxoffice.events.schemas import (
+    CatalogueFilters,
     EventCancel,
     EventCreate,
     EventRead,
     EventSort,
     EventStats,
     EventUpdate,
+    ListedEvent,
     TicketTypeCreate,
     TicketTypeRead,
     TicketTypeUpdate,

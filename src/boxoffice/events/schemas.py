@@ -1,7 +1,8 @@
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field, StringConstraints, computed_field
@@ -206,3 +207,19 @@ class EventSort(StrEnum):
 
 StatusFilter = Literal["draft", "published", "cancelled"]
 ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class CatalogueFilters:
+    q: str | None = None
+    city: str | None = None
+    category: str | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    upcoming_only: bool = True
+    organizer_id: UUID | None = None
+    sort: EventSort = EventSort.STARTS_AT
+
+
+ListedEvent = dict[str, Any]
+"""An event as the fields of ``EventRead``, its ticket types as a list of dicts."""

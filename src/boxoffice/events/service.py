@@ -7,11 +7,11 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.accounts.auth import authenticate
 from boxoffice.bookings import service as bookings_service
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
 from boxoffice.core.db import Database, utcnow
-from boxoffice.core.deps import authenticate
 from boxoffice.core.errors import (
     CapacityBelowSold,
     HasSales,
@@ -23,12 +23,14 @@ from boxoffice.core.pagination import PageParams
 from boxoffice.core.security import Tokens
 from boxoffice.events import repository
 from boxoffice.events.access import managed_event, owned_event, visible_event
-from boxoffice.events.repository import CatalogueFilters, ListedEvent, search_key
+from boxoffice.events.repository import search_key
 from boxoffice.events.schemas import (
     MAX_TICKET_TYPES,
+    CatalogueFilters,
     EventCreate,
     EventStats,
     EventUpdate,
+    ListedEvent,
     TicketTypeCreate,
     TicketTypeStats,
     TicketTypeUpdate,

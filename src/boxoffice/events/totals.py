@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from boxoffice.events.repository import CatalogueFilters
-from boxoffice.events.schemas import EventSort
+from boxoffice.events.schemas import CatalogueFilters, EventSort
 
 LARGE_TOTAL = 1_000
 MAX_AGE_SECONDS = 10.0

@@ -1,0 +1,98 @@
+"""Who is calling: an access token, checked against its login session in the database.
+
+A token's signature and expiry are checked in Python (``token_claims``); whether its login session is
+still alive and its account active is for the database to say, on every request, so logout, bans and
+password changes act at once. ``authenticate_all`` does that for many callers in one query (a batch of
+bookings); a single request is the batch of one.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.accounts import repository
+from boxoffice.core.deps import SessionDep, TokensDep
+from boxoffice.core.errors import Forbidden, NotAuthenticated
+from boxoffice.core.security import TokenClaims, Tokens, TokenType
+from boxoffice.models import Role, User
+
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/login",
+    auto_error=False,
+    description="Log in with your email as `username`; the access token is sent as a Bearer token.",
+)
+
+BearerToken = Annotated[str | None, Depends(bearer_scheme)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller and the login session the token belongs to."""
+
+    user: User
+    session_id: UUID
+
+
+def token_claims(tokens: Tokens, token: str | None) -> TokenClaims:
+    """What a genuine, unexpired access token says: 401 without one, or if it is invalid or expired."""
+    if not token:
+        raise NotAuthenticated("Send an access token as 'Authorization: Bearer <token>'.")
+    claims = tokens.decode(token, TokenType.ACCESS)
+    if claims is None:
+        raise NotAuthenticated("The access token is invalid or has expired.")
+    return claims
+
+
+async def authenticate_all(
+    session: AsyncSession, callers: Sequence[TokenClaims]
+) -> list[Principal | NotAuthenticated]:
+    """For each caller, in one query: the principal, or the 401 for a login session that has ended
+    (logged out, revoked, or its account disabled)."""
+    users = await repository.active_users_in_sessions(session, {claims.session_id for claims in callers})
+    answers: list[Principal | NotAuthenticated] = []
+    for claims in callers:
+        user = users.get(claims.session_id)
+        if user is not None and user.id == claims.user_id:
+            answers.append(Principal(user=user, session_id=claims.session_id))
+        else:
+            answers.append(NotAuthenticated("This session has ended; log in again."))
+    return answers
+
+
+async def authenticate(session: AsyncSession, tokens: Tokens, token: str | None) -> Principal:
+    """The caller behind an access token, or 401."""
+    (answer,) = await authenticate_all(session, [token_claims(tokens, token)])
+    if isinstance(answer, NotAuthenticated):
+        raise answer
+    return answer
+
+
+async def _principal(session: SessionDep, tokens: TokensDep, token: BearerToken) -> Principal:
+    return await authenticate(session, tokens, token)
+
+
+async def _current_user(principal: Annotated[Principal, Depends(_principal)]) -> User:
+    return principal.user
+
+
+async def _organizer_user(user: Annotated[User, Depends(_current_user)]) -> User:
+    if user.role not in (Role.ORGANIZER, Role.ADMIN):
+        raise Forbidden("Only organizers and admins may do this.")
+    return user
+
+
+async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
+    if user.role is not Role.ADMIN:
+        raise Forbidden("Only admins may do this.")
+    return user
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+CurrentUser = Annotated[User, Depends(_current_user)]
+OrganizerUser = Annotated[User, Depends(_organizer_user)]
+AdminUser = Annotated[User, Depends(_admin_user)]
