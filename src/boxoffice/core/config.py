@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secret_key_file: Path = Path(".boxoffice-secret")
 
+    # Where people reach the service: links in emails are built from it.
+    public_url: str = "http://127.0.0.1:8000"
+
     redis_url: str | None = None
     redis_key_prefix: str = "boxoffice"
 
