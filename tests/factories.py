@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from boxoffice.accounts import service as accounts_service
 from boxoffice.core.security import Passwords
-from boxoffice.models import Booking, BookingStatus, Event, Role, TicketType
+from boxoffice.models import Booking, BookingStatus, Event, Hold, HoldStatus, Role, TicketType
 
 DEFAULT_PASSWORD = "s3cret-passw0rd"
 _sequence = itertools.count(1)
@@ -145,7 +145,8 @@ async def set_event_times(app: FastAPI, event_id: str, **times: datetime) -> Non
 
 
 async def assert_ledger_consistent(app: FastAPI) -> None:
-    """For every ticket type: sold == sum of confirmed quantities, and sold <= capacity."""
+    """For every ticket type: sold == the sum of its confirmed bookings' quantities, held == the sum
+    of its active holds' quantities, and sold + held <= capacity."""
     async with app.state.database.reader() as session:
         confirmed = (
             select(Booking.ticket_type_id, func.coalesce(func.sum(Booking.quantity), 0).label("total"))
@@ -153,13 +154,27 @@ async def assert_ledger_consistent(app: FastAPI) -> None:
             .group_by(Booking.ticket_type_id)
             .subquery()
         )
+        active = (
+            select(Hold.ticket_type_id, func.coalesce(func.sum(Hold.quantity), 0).label("total"))
+            .where(Hold.status == HoldStatus.ACTIVE)
+            .group_by(Hold.ticket_type_id)
+            .subquery()
+        )
         rows = (
             await session.execute(
-                select(TicketType.id, TicketType.sold, TicketType.capacity, confirmed.c.total).outerjoin(
-                    confirmed, confirmed.c.ticket_type_id == TicketType.id
+                select(
+                    TicketType.id,
+                    TicketType.sold,
+                    TicketType.held,
+                    TicketType.capacity,
+                    confirmed.c.total,
+                    active.c.total,
                 )
+                .outerjoin(confirmed, confirmed.c.ticket_type_id == TicketType.id)
+                .outerjoin(active, active.c.ticket_type_id == TicketType.id)
             )
         ).all()
-    for ticket_type_id, sold, capacity, total in rows:
-        assert sold == (total or 0), f"ticket type {ticket_type_id}: sold {sold} != confirmed {total}"
-        assert sold <= capacity
+    for ticket_type_id, sold, held, capacity, booked, holding in rows:
+        assert sold == (booked or 0), f"ticket type {ticket_type_id}: sold {sold} != confirmed {booked}"
+        assert held == (holding or 0), f"ticket type {ticket_type_id}: held {held} != active holds {holding}"
+        assert sold + held <= capacity

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from boxoffice import __version__
+from boxoffice import worker as background
 from boxoffice.accounts.router import auth_router, users_router
 from boxoffice.admin.router import router as admin_router
-from boxoffice.bookings.admission import BookingQueue, EventGate
 from boxoffice.bookings.router import router as bookings_router
+from boxoffice.bookings.writer import BookingWriter
 from boxoffice.core import health
 from boxoffice.core.body_limit import BodyLimitMiddleware
 from boxoffice.core.config import Settings
@@ -23,7 +24,6 @@ from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
 from boxoffice.events.totals import CatalogueTotals
-from boxoffice.notifications.worker import create_worker
 
 API_PREFIX = "/api/v1"
 
@@ -40,6 +40,10 @@ TAGS = [
     {"name": "users", "description": "The caller's own account."},
     {"name": "events", "description": "The catalogue, and organizers' events and ticket types."},
     {"name": "bookings", "description": "Booking, changing and cancelling tickets; guest lists."},
+    {
+        "name": "holds",
+        "description": "Checkout holds: tickets held for a few minutes, then confirmed or given back.",
+    },
     {"name": "admin", "description": "Users, roles, bans, platform figures and the audit log (admins only)."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]
@@ -54,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker = (
-            asyncio.create_task(create_worker(database, settings).run(stop), name="outbox-worker")
+            asyncio.create_task(background.run(database, settings, stop), name="worker")
             if settings.run_worker
             else None
         )
@@ -79,8 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = Passwords(settings)
     app.state.tokens = Tokens(settings)
     app.state.rate_limiter = RateLimiter(settings, app.state.tokens)
-    app.state.event_gate = EventGate(settings.booking_concurrency_per_event)
-    app.state.booking_queue = BookingQueue(database, app.state.event_gate)
+    app.state.booking_writer = BookingWriter(
+        database, app.state.tokens, settings.booking_concurrency_per_event
+    )
     app.state.catalogue_totals = CatalogueTotals()
 
     install_error_handlers(app)

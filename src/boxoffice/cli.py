@@ -78,8 +78,8 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Send queued email (and queue reminders) until SIGTERM; run as many as you like."""
-    from boxoffice.notifications.worker import run_standalone
+    """Send queued email, queue reminders and expire holds until SIGTERM; run as many as you like."""
+    from boxoffice.worker import run_standalone
 
     settings = _settings()
     typer.echo("boxoffice worker running; stop with SIGTERM or Ctrl-C")

@@ -7,16 +7,20 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from boxoffice.accounts import service as accounts_service
-from boxoffice.bookings import service as bookings_service
 from boxoffice.bookings.schemas import BookingCreate
+from boxoffice.bookings.writer import BookingWriter
 from boxoffice.core.config import Settings
 from boxoffice.core.db import create_database, utcnow
-from boxoffice.core.security import Passwords
+from boxoffice.core.deps import ClientInfo
+from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events import service as events_service
 from boxoffice.events.schemas import EventCreate, TicketTypeCreate
 from boxoffice.models import Role, User
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (printed to the user on purpose: demo accounts only)
+
+
+_DEMO_CLIENT = ClientInfo(ip=None, user_agent="boxoffice demo", request_id="demo")
 
 
 class DatabaseNotEmpty(Exception):
@@ -55,6 +59,8 @@ _EVENTS = [
 async def fill_demo(settings: Settings) -> list[DemoLogin]:
     database = create_database(settings)
     passwords = Passwords(settings)
+    tokens = Tokens(settings)
+    orders: list[tuple[str, BookingCreate]] = []
     try:
         async with database.unit_of_work() as session:
             if await session.scalar(select(func.count()).select_from(User)):
@@ -107,15 +113,19 @@ async def fill_demo(settings: Settings) -> list[DemoLogin]:
                 )
                 await events_service.publish_event(session, organizer, event.id)
                 for position, attendee in enumerate(attendees[: 1 + index % len(attendees)]):
-                    await bookings_service.create_booking(
-                        session,
-                        attendee,
-                        BookingCreate(
-                            event_id=event.id,
-                            ticket_type_id=event.ticket_types[position % len(event.ticket_types)].id,
-                            quantity=1 + position,
-                        ),
+                    ticket_type = event.ticket_types[position % len(event.ticket_types)]
+                    wanted = BookingCreate(
+                        event_id=event.id, ticket_type_id=ticket_type.id, quantity=1 + position
                     )
+                    orders.append((attendee.email, wanted))
+        # The attendees sign in and book the way every client does, through the booking writer.
+        writer = BookingWriter(database, tokens, settings.booking_concurrency_per_event)
+        for email, wanted in orders:
+            async with database.unit_of_work() as session:
+                signed_in = await accounts_service.login(
+                    session, passwords, tokens, email=email, password=DEMO_PASSWORD, client=_DEMO_CLIENT
+                )
+            await writer.book(signed_in.access_token, wanted)
         return [DemoLogin(u.email, u.role) for u in (*organizers, *attendees)]
     finally:
         await database.dispose()

@@ -1,16 +1,20 @@
 """Builders shared by the booking tests, on top of tests.factories."""
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from sqlalchemy import update
 
+from boxoffice.models import Hold
 from tests.factories import Account, book, create_account, create_published_event, set_event_times
 
 BOOKINGS = "/api/v1/bookings"
+HOLDS = "/api/v1/holds"
 CODE_PATTERN = r"^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$"
 BOOKING_FIELDS = {
     "id",
@@ -118,3 +122,53 @@ async def tickets_sold(client: AsyncClient, event_id: str, account: Account | No
 async def start_event(app: FastAPI, event_id: str) -> None:
     """Move the event's start an hour into the past: it has started."""
     await set_event_times(app, event_id, starts_at=datetime.now(UTC) - timedelta(hours=1))
+
+
+HOLD_FIELDS = {
+    "id",
+    "event_id",
+    "ticket_type_id",
+    "quantity",
+    "status",
+    "expires_at",
+    "booking_id",
+    "created_at",
+}
+
+
+async def hold(client: AsyncClient, account: Account, event_id: str, **body: Any) -> Response:
+    return await client.post(HOLDS, json={"event_id": event_id, **body}, headers=account.headers)
+
+
+async def held(client: AsyncClient, account: Account, event_id: str, **body: Any) -> dict[str, Any]:
+    """Hold and insist it worked; returns the hold."""
+    response = await hold(client, account, event_id, **body)
+    assert response.status_code == 201, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def hold_url(hold_id: str, action: str = "") -> str:
+    return f"{HOLDS}/{hold_id}" + (f"/{action}" if action else "")
+
+
+async def confirm(
+    client: AsyncClient, account: Account, hold_id: str, key: str | None = None, **body: Any
+) -> Response:
+    headers = {**account.headers, **({"Idempotency-Key": key} if key else {})}
+    return await client.post(hold_url(hold_id, "confirm"), json=body, headers=headers)
+
+
+async def run_out(app: FastAPI, hold_id: str, ago: timedelta = timedelta(seconds=1)) -> None:
+    """Make a hold's time run out, behind the API's back (as if its minutes had passed)."""
+    async with app.state.database.unit_of_work() as session:
+        await session.execute(
+            update(Hold).where(Hold.id == uuid.UUID(hold_id)).values(expires_at=datetime.now(UTC) - ago)
+        )
+
+
+async def ticket_type_figures(client: AsyncClient, event_id: str) -> list[tuple[int, int, int]]:
+    """(sold, held, available) of each of the event's ticket types, as the public sees them."""
+    return [
+        (t["sold"], t["held"], t["available"]) for t in (await read_event(client, event_id))["ticket_types"]
+    ]

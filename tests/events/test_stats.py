@@ -43,6 +43,7 @@ async def test_stats_of_an_event_without_bookings_are_zero(client: AsyncClient) 
     assert set(stats) == {
         "capacity",
         "tickets_sold",
+        "tickets_held",
         "tickets_available",
         "bookings_confirmed",
         "bookings_cancelled",

@@ -1,21 +1,30 @@
 """SQL for bookings, the seat ledger and idempotency keys."""
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from boxoffice.core.db import contains, insert_for, rows_affected, utcnow
-from boxoffice.core.errors import IdempotencyInProgress
 from boxoffice.core.pagination import PageParams
-from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, EventStatus, IdempotencyKey, TicketType
+from boxoffice.models import (
+    ACTIVE,
+    Booking,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Hold,
+    HoldStatus,
+    IdempotencyKey,
+    TicketType,
+)
 
 CODE_ATTEMPTS = 5
 
@@ -40,6 +49,8 @@ async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | No
 
 _BOOKING_COLUMNS = [column.key for column in Booking.__mapper__.column_attrs]
 _BOOKINGS = Booking.__table__
+_HOLD_COLUMNS = [column.key for column in Hold.__mapper__.column_attrs]
+_HOLDS = cast(Table, Hold.__table__)
 
 
 async def insert_bookings(
@@ -48,9 +59,12 @@ async def insert_bookings(
     """Insert (fully populated, transient) bookings of one event in one statement, and return the ids
     of those inserted. A booking left out is a second active booking of its user for the event
     (another in the same statement included). A code that is taken already leaves its row out too
-    (ON CONFLICT DO NOTHING, no savepoint needed): that booking draws another code and goes again."""
+    (ON CONFLICT DO NOTHING, no savepoint needed): that booking draws another code and goes again.
+
+    Rows go in the order of their users, as in every batch of every process, so two batches that
+    both book for the same two users wait for each other instead of deadlocking."""
     inserted: set[UUID] = set()
-    pending = list(bookings)
+    pending = sorted(bookings, key=lambda booking: booking.user_id)
     for _ in range(CODE_ATTEMPTS):
         if not pending:
             return inserted
@@ -63,28 +77,55 @@ async def insert_bookings(
         statement = insert_for(session)(_BOOKINGS).on_conflict_do_nothing().returning(_BOOKINGS.c.id)
         inserted.update(await session.scalars(statement, rows))
         left_out = [booking for booking in pending if booking.id not in inserted]
-        booked = await _users_with_active_booking(session, left_out)
+        booked = await users_with_active_booking(
+            session, left_out[0].event_id if left_out else None, {b.user_id for b in left_out}
+        )
         pending = [booking for booking in left_out if booking.user_id not in booked]
     if pending:
         raise RuntimeError("could not find a free booking code")
     return inserted
 
 
-async def _users_with_active_booking(session: AsyncSession, bookings: Sequence[Booking]) -> set[UUID]:
-    if not bookings:
+async def users_with_active_booking(
+    session: AsyncSession, event_id: UUID | None, user_ids: Collection[UUID]
+) -> set[UUID]:
+    """Which of these users hold a confirmed booking for the event."""
+    if event_id is None or not user_ids:
         return set()
     query = select(Booking.user_id).where(
-        Booking.event_id == bookings[0].event_id,
-        Booking.user_id.in_({booking.user_id for booking in bookings}),
-        Booking.active_key == ACTIVE,
+        Booking.event_id == event_id, Booking.user_id.in_(user_ids), Booking.active_key == ACTIVE
     )
     return set(await session.scalars(query))
 
 
 async def delete_bookings(session: AsyncSession, booking_ids: Sequence[UUID]) -> None:
     """Take back bookings inserted earlier in this transaction (before anything refers to them)."""
+    if not booking_ids:
+        return
     await session.execute(
         delete(Booking).where(Booking.id.in_(booking_ids)).execution_options(synchronize_session=False)
+    )
+
+
+async def insert_holds(session: AsyncSession, holds: Sequence[Hold]) -> set[UUID]:
+    """Insert (fully populated, transient) holds in one statement and return the ids of those
+    inserted; one left out is a second active hold of its user for the event."""
+    if not holds:
+        return set()
+    rows = [
+        {column: getattr(hold, column) for column in _HOLD_COLUMNS}
+        for hold in sorted(holds, key=lambda hold: hold.user_id)
+    ]
+    statement = insert_for(session)(_HOLDS).on_conflict_do_nothing().returning(_HOLDS.c.id)
+    return set(await session.scalars(statement, rows))
+
+
+async def delete_holds(session: AsyncSession, hold_ids: Sequence[UUID]) -> None:
+    """Take back holds inserted earlier in this transaction."""
+    if not hold_ids:
+        return
+    await session.execute(
+        delete(Hold).where(Hold.id.in_(hold_ids)).execution_options(synchronize_session=False)
     )
 
 
@@ -100,33 +141,121 @@ async def lock_ticket_types(session: AsyncSession, event_id: UUID) -> None:
     await session.scalars(query)
 
 
-async def take_seats(session: AsyncSession, ticket_type_id: UUID, quantity: int) -> bool:
-    """Take seats if they are there, in one conditional statement; False means sold out."""
+async def move_seats(session: AsyncSession, ticket_type_id: UUID, *, sold: int = 0, held: int = 0) -> bool:
+    """The one statement that changes the seat ledger: add ``sold`` and ``held`` (either may be
+    negative) if the result stays within capacity and above zero. False means it would not: sold out,
+    when seats are being taken."""
     result = await session.execute(
         update(TicketType)
-        .where(TicketType.id == ticket_type_id, TicketType.sold + quantity <= TicketType.capacity)
-        .values(sold=TicketType.sold + quantity)
+        .where(
+            TicketType.id == ticket_type_id,
+            TicketType.sold + TicketType.held + (sold + held) <= TicketType.capacity,
+            TicketType.sold + sold >= 0,
+            TicketType.held + held >= 0,
+        )
+        .values(sold=TicketType.sold + sold, held=TicketType.held + held)
         .execution_options(synchronize_session=False)
     )
     return rows_affected(result) == 1
 
 
-async def release_seats(session: AsyncSession, ticket_type_id: UUID, quantity: int) -> None:
-    result = await session.execute(
-        update(TicketType)
-        .where(TicketType.id == ticket_type_id, TicketType.sold >= quantity)
-        .values(sold=TicketType.sold - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if rows_affected(result) != 1:
-        raise RuntimeError(f"seat ledger of ticket type {ticket_type_id} would go negative")
-
-
 async def seats_left(session: AsyncSession, ticket_type_id: UUID) -> int:
     left = await session.scalar(
-        select(TicketType.capacity - TicketType.sold).where(TicketType.id == ticket_type_id)
+        select(TicketType.capacity - TicketType.sold - TicketType.held).where(TicketType.id == ticket_type_id)
     )
     return int(left or 0)
+
+
+async def event_of(session: AsyncSession, event_id: UUID) -> Event:
+    return await session.get_one(Event, event_id)
+
+
+async def hold_by_id(session: AsyncSession, hold_id: UUID, *, for_update: bool = False) -> Hold | None:
+    query = select(Hold).where(Hold.id == hold_id).execution_options(populate_existing=True)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def event_id_of_hold(session: AsyncSession, hold_id: UUID) -> UUID | None:
+    return await session.scalar(select(Hold.event_id).where(Hold.id == hold_id))
+
+
+async def holds_for_update(session: AsyncSession, hold_ids: Collection[UUID]) -> dict[UUID, Hold]:
+    """Holds by id, locked (FOR UPDATE, PostgreSQL) until the transaction ends."""
+    if not hold_ids:
+        return {}
+    query = (
+        select(Hold)
+        .where(Hold.id.in_(hold_ids))
+        .order_by(Hold.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {hold.id: hold for hold in await session.scalars(query)}
+
+
+async def mark_holds_confirmed(session: AsyncSession, bookings_by_hold: Mapping[UUID, UUID]) -> None:
+    """Record locked holds (holds_for_update) as confirmed into their bookings."""
+    if not bookings_by_hold:
+        return
+    now = utcnow()
+    await session.execute(
+        update(_HOLDS)
+        .where(_HOLDS.c.id == bindparam("hold_id"))
+        .values(status=HoldStatus.CONFIRMED, active_key=None, ended_at=now, booking_id=bindparam("booking"))
+        .execution_options(synchronize_session=False),
+        [{"hold_id": hold_id, "booking": booking_id} for hold_id, booking_id in bookings_by_hold.items()],
+    )
+
+
+async def end_active_holds(
+    session: AsyncSession,
+    conditions: Sequence[ColumnElement[bool]],
+    status: HoldStatus,
+    *,
+    skip_locked: bool,
+    limit: int | None = None,
+) -> dict[UUID, int]:
+    """End the active holds that match ``conditions`` (release or expire them) and return their
+    tickets per ticket type, for the caller to give back with ``move_seats``.
+
+    The holds are locked first and only those locked are ended. With ``skip_locked`` a hold that
+    another transaction holds (one confirming, extending or ending it) is left to it; without, this
+    waits for it and then sees its outcome. Either way each hold ends, and its tickets return,
+    exactly once (SQLite runs one writer at a time)."""
+    query = select(Hold.id, Hold.ticket_type_id, Hold.quantity).where(
+        Hold.status == HoldStatus.ACTIVE, *conditions
+    )
+    if limit is not None:
+        query = query.order_by(Hold.expires_at).limit(limit)
+    rows = (await session.execute(query.with_for_update(skip_locked=skip_locked))).all()
+    if not rows:
+        return {}
+    now = utcnow()
+    ended = await session.execute(
+        update(Hold)
+        .where(Hold.id.in_([row.id for row in rows]), Hold.status == HoldStatus.ACTIVE)
+        .values(status=status, active_key=None, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rows_affected(ended) != len(rows):
+        raise RuntimeError("a locked hold changed under its lock")
+    tickets: dict[UUID, int] = {}
+    for row in rows:
+        tickets[row.ticket_type_id] = tickets.get(row.ticket_type_id, 0) + row.quantity
+    return tickets
+
+
+async def extend_hold(session: AsyncSession, hold: Hold, expires_at: datetime) -> bool:
+    """Move an active hold's expiry on, if it is still as it was read."""
+    result = await session.execute(
+        update(Hold)
+        .where(Hold.id == hold.id, Hold.status == HoldStatus.ACTIVE, Hold.expires_at == hold.expires_at)
+        .values(expires_at=expires_at)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_affected(result) == 1
 
 
 async def booking_by_id(
@@ -345,18 +474,17 @@ def _advisory_key(user_id: UUID, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-async def claim_idempotency_key(session: AsyncSession, user_id: UUID, key: str) -> None:
-    """Make sure no other request with this key is running (PostgreSQL: a transaction-scoped advisory
-    lock, tried without waiting; SQLite runs one writer at a time, so there is nothing to claim)."""
+async def claim_idempotency_key(session: AsyncSession, user_id: UUID, key: str) -> bool:
+    """Claim a key for this transaction; False if another request with it is running (PostgreSQL: a
+    transaction-scoped advisory lock, tried without waiting; SQLite runs one writer at a time, so
+    there is nothing to claim)."""
     if session.get_bind().dialect.name != "postgresql":
-        return
-    acquired = await session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _advisory_key(user_id, key)}
-    )
-    if not acquired:
-        raise IdempotencyInProgress(
-            "A request with this Idempotency-Key is still being processed; retry shortly."
+        return True
+    return bool(
+        await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _advisory_key(user_id, key)}
         )
+    )
 
 
 async def remembered_response(session: AsyncSession, user_id: UUID, key: str) -> IdempotencyKey | None:

@@ -6,21 +6,29 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from boxoffice.accounts.auth import BearerToken, CurrentUser, token_claims
+from boxoffice.accounts.auth import BearerToken, CurrentUser
 from boxoffice.bookings import service
-from boxoffice.bookings.admission import BookingQueue
-from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
+from boxoffice.bookings.idempotency import StoredResponse
+from boxoffice.bookings.schemas import (
+    BookingCreate,
+    BookingRead,
+    BookingUpdate,
+    HoldConfirm,
+    HoldCreate,
+    HoldRead,
+)
+from boxoffice.bookings.writer import BookingWriter
 from boxoffice.core.db import Database
-from boxoffice.core.deps import SessionDep, TokensDep
+from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import money_string
-from boxoffice.models import Booking, BookingStatus
+from boxoffice.models import Booking, BookingStatus, Hold
 
 router = APIRouter(tags=["bookings"])
 
@@ -38,6 +46,22 @@ IdempotencyKeyHeader = Annotated[
 _BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
 
 
+async def _writer(request: Request) -> BookingWriter:
+    writer: BookingWriter = request.app.state.booking_writer
+    return writer
+
+
+WriterDep = Annotated[BookingWriter, Depends(_writer)]
+
+
+def _sold(answer: Booking | StoredResponse) -> Any:
+    """A new booking, or the stored answer of a request with an Idempotency-Key."""
+    if isinstance(answer, StoredResponse):
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+    return answer
+
+
 @router.post(
     "/bookings",
     dependencies=_BOOKING_WRITES,
@@ -46,20 +70,76 @@ _BOOKING_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
     responses=problems(401, 404, 409, 422, 429),
 )
 async def create_booking(
-    request: Request,
-    data: BookingCreate,
-    tokens: TokensDep,
+    data: BookingCreate, writer: WriterDep, token: BearerToken, idempotency_key: IdempotencyKeyHeader = None
+) -> Any:
+    """Book tickets at once. Capacity is enforced by the database: nobody gets a ticket that does not
+    exist."""
+    return _sold(await writer.book(token, data, idempotency_key))
+
+
+@router.post(
+    "/holds",
+    tags=["holds"],
+    dependencies=_BOOKING_WRITES,
+    status_code=status.HTTP_201_CREATED,
+    response_model=HoldRead,
+    responses=problems(401, 404, 409, 422, 429),
+)
+async def create_hold(data: HoldCreate, writer: WriterDep, token: BearerToken) -> Hold:
+    """Hold tickets while you check out; they count as taken until the hold is confirmed, released or
+    expires (after the event's `hold_minutes`)."""
+    return await writer.hold(token, data)
+
+
+@router.get("/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=problems(401, 404))
+async def read_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> Hold:
+    """One hold, for its user and admins."""
+    return await service.visible_hold(session, hold_id, user)
+
+
+@router.post(
+    "/holds/{hold_id}/extend",
+    tags=["holds"],
+    dependencies=_BOOKING_WRITES,
+    response_model=HoldRead,
+    responses=problems(401, 404, 409, 429),
+)
+async def extend_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> Hold:
+    """Move the hold's expiry on by the event's hold time, up to three hold times after it was made."""
+    return await service.extend_hold(session, user, hold_id)
+
+
+@router.post(
+    "/holds/{hold_id}/confirm",
+    tags=["holds"],
+    dependencies=_BOOKING_WRITES,
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingRead,
+    responses=problems(401, 404, 409, 422, 429),
+)
+async def confirm_hold(
+    hold_id: UUID,
+    writer: WriterDep,
     token: BearerToken,
+    data: Annotated[HoldConfirm | None, Body()] = None,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
-    """Book tickets. Capacity is enforced by the database: nobody gets a ticket that does not exist."""
-    # Written with the event's other queued bookings, in one transaction (admission.py).
-    bookings: BookingQueue = request.app.state.booking_queue
-    answer = await bookings.book(token_claims(tokens, token), data, idempotency_key)
-    if isinstance(answer, service.StoredResponse):
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
-    return answer
+    """Turn the hold into a booking. A hold that has expired is still confirmed if its tickets can be
+    taken again at that moment."""
+    return _sold(await writer.confirm(token, hold_id, data or HoldConfirm(), idempotency_key))
+
+
+@router.delete(
+    "/holds/{hold_id}",
+    tags=["holds"],
+    dependencies=_BOOKING_WRITES,
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 404, 409, 429),
+)
+async def release_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> Response:
+    """Give the hold's tickets back to sale at once."""
+    await service.release_hold(session, user, hold_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/bookings", response_model=Page[BookingRead], responses=problems(401, 422))

@@ -1,328 +1,43 @@
-"""Booking rules: who may book what and when, changes, cancellations, the seat ledger.
+"""Booking rules beyond the sale itself (writer.py sells): reading bookings and holds, changing and
+cancelling bookings, extending, releasing and expiring holds, the housekeeping the worker runs.
 
-Seats are taken and returned only by conditional single-statement updates (repository.take_seats,
-release_seats), always last in the transaction so the hot ticket-type row is locked as briefly as
-possible.
+Seats move only through ``repository.move_seats``, one conditional statement, always last in the
+transaction so the hot ticket-type row is locked as briefly as possible.
 """
 
-import hashlib
-import json
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.bookings import repository
-from boxoffice.bookings.codes import new_booking_code
+from boxoffice.bookings import idempotency, repository, rules
 from boxoffice.bookings.repository import EventFigures
-from boxoffice.bookings.schemas import BookingCreate, BookingRead, BookingUpdate
+from boxoffice.bookings.schemas import BookingUpdate
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
-from boxoffice.core.db import Database, utcnow
 from boxoffice.core.errors import (
-    AlreadyBooked,
     AlreadyCancelled,
-    DomainError,
-    EventNotBookable,
-    EventStarted,
     Forbidden,
-    IdempotencyInProgress,
-    IdempotencyKeyMismatch,
+    HoldExpired,
+    HoldLimit,
+    InvalidTransition,
     NotFound,
     RuleViolation,
-    SoldOut,
 )
 from boxoffice.core.pagination import PageParams
 from boxoffice.events import access
-from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, EventStatus, Role, TicketType, User
+from boxoffice.models import Booking, BookingStatus, Event, Hold, HoldStatus, Role, User
 from boxoffice.notifications import outbox
 
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
-T = TypeVar("T")
+# No hold lives longer than this many hold times after it was made, however often it is extended.
+HOLD_EXTENSION_CAP = 3
+EXPIRY_SWEEP_BATCH = 500
 
 
 def _is_admin(user: User) -> bool:
     return user.role is Role.ADMIN
-
-
-def _pick_ticket_type(event: Event, ticket_type_id: UUID | None) -> TicketType:
-    if ticket_type_id is None:
-        if len(event.ticket_types) != 1:
-            raise RuleViolation(
-                ["body", "ticket_type_id"], "this event has several ticket types; say which one", "missing"
-            )
-        return event.ticket_types[0]
-    for ticket_type in event.ticket_types:
-        if ticket_type.id == ticket_type_id:
-            return ticket_type
-    raise NotFound("No such ticket type for this event.")
-
-
-def _ensure_bookable(event: Event) -> None:
-    now = utcnow()
-    if event.status is not EventStatus.PUBLISHED:
-        raise EventNotBookable(f"This event is {event.status.value}; it cannot be booked.")
-    if now >= event.starts_at:
-        raise EventNotBookable("This event has already started.")
-    opens = event.sales_start_at or event.published_at
-    closes = event.sales_end_at or event.starts_at
-    if opens is not None and now < opens:
-        raise EventNotBookable(f"Sales open at {opens.isoformat()}.")
-    if now >= closes:
-        raise EventNotBookable("Sales for this event have closed.")
-
-
-def _ensure_quantity_allowed(event: Event, quantity: int) -> None:
-    if quantity > event.max_tickets_per_booking:
-        raise RuleViolation(
-            ["body", "quantity"],
-            f"at most {event.max_tickets_per_booking} tickets per booking for this event",
-            "less_than_equal",
-        )
-
-
-def _sold_out(ticket_type: TicketType, left: int) -> SoldOut:
-    return SoldOut(
-        f"Only {left} tickets of '{ticket_type.name}' are left."
-        if left
-        else f"'{ticket_type.name}' is sold out.",
-        available=left,
-    )
-
-
-async def _take_seats(session: AsyncSession, ticket_type: TicketType, quantity: int) -> None:
-    if not await repository.take_seats(session, ticket_type.id, quantity):
-        raise _sold_out(ticket_type, await repository.seats_left(session, ticket_type.id))
-
-
-def _checked_ticket_type(event: Event | None, user: User, data: BookingCreate) -> TicketType:
-    """The ticket type to book, if the user may book it (seats aside): 404, 422 or 409
-    ``event_not_bookable`` otherwise."""
-    if event is None or not access.may_see(event, user):
-        raise NotFound("No such event.")
-    ticket_type = _pick_ticket_type(event, data.ticket_type_id)
-    _ensure_bookable(event)
-    _ensure_quantity_allowed(event, data.quantity)
-    return ticket_type
-
-
-@dataclass(frozen=True)
-class BookingRequest:
-    """A booking to write: who asks, for what, and from where (for the audit trail)."""
-
-    user: User
-    data: BookingCreate
-    origin: audit.RequestOrigin | None
-    idempotency_key: str | None = None
-
-
-class SeatsTakenMeanwhile(Exception):
-    """The seats counted at the start of the transaction were taken by another one before the update
-    (PostgreSQL, under concurrency): roll back and write again with the ticket types locked."""
-
-
-BookingOutcome = Booking | DomainError
-
-
-def _new_booking(event: Event, ticket_type: TicketType, request: BookingRequest, now: datetime) -> Booking:
-    user, data = request.user, request.data
-    booking = Booking(
-        id=uuid.uuid4(),
-        event_id=event.id,
-        ticket_type_id=ticket_type.id,
-        user_id=user.id,
-        quantity=data.quantity,
-        status=BookingStatus.CONFIRMED,
-        active_key=ACTIVE,
-        holder_name=data.holder_name or user.full_name,
-        holder_email=data.holder_email or user.email,
-        unit_price=ticket_type.price,
-        total_price=ticket_type.price * data.quantity,
-        currency=event.currency,
-        created_at=now,
-        updated_at=now,
-    )
-    booking.event = event
-    return booking
-
-
-async def create_bookings(
-    session: AsyncSession, event_id: UUID, requests: Sequence[BookingRequest], *, lock_seats: bool = False
-) -> list[BookingOutcome]:
-    """Write bookings of one event in one transaction (see admission.py): an outcome per request, in
-    order, a booking or the error that refuses it. Under the event's KEY SHARE lock: the checks, the
-    bookings in one insert, their emails and audit entries, then, last, the seats of each ticket type
-    in one conditional update. Seats go first come, first served; a booking that no longer fits is
-    sold out and is taken back before anything refers to it.
-
-    If the seats counted at the start were taken meanwhile by another transaction, the conditional
-    update finds too few and this raises SeatsTakenMeanwhile; written again with ``lock_seats``, the
-    ticket types are locked from the start and the count cannot move."""
-    event = await repository.event_for_booking(session, event_id)
-    if lock_seats and event is not None:
-        await repository.lock_ticket_types(session, event_id)
-    outcomes: list[BookingOutcome | None] = [None] * len(requests)
-    candidates: list[tuple[int, Booking, TicketType]] = []
-    now = utcnow()
-    for index, request in enumerate(requests):
-        try:
-            ticket_type = _checked_ticket_type(event, request.user, request.data)
-            if ticket_type.available < request.data.quantity:
-                raise _sold_out(ticket_type, ticket_type.available)
-        except DomainError as error:
-            outcomes[index] = error
-            continue
-        assert event is not None  # checked above
-        candidates.append((index, _new_booking(event, ticket_type, request, now), ticket_type))
-    new_bookings = [booking for _, booking, _ in candidates]
-    inserted = await repository.insert_bookings(session, new_bookings, new_booking_code)
-    left = {ticket_type.id: ticket_type.available for ticket_type in event.ticket_types} if event else {}
-    taken: dict[UUID, int] = {}
-    written: list[tuple[int, Booking]] = []
-    too_late: list[UUID] = []
-    for index, booking, ticket_type in candidates:
-        if booking.id not in inserted:
-            outcomes[index] = AlreadyBooked(
-                "You already have a booking for this event; change its quantity instead."
-            )
-        elif booking.quantity > left[ticket_type.id]:
-            outcomes[index] = _sold_out(ticket_type, left[ticket_type.id])
-            too_late.append(booking.id)
-        else:
-            left[ticket_type.id] -= booking.quantity
-            taken[ticket_type.id] = taken.get(ticket_type.id, 0) + booking.quantity
-            written.append((index, booking))
-    if too_late:
-        await repository.delete_bookings(session, too_late)
-    for index, booking in written:
-        assert event is not None  # a booking was written
-        outbox.booking_confirmed(session, booking, event)
-        audit.record(
-            session,
-            requests[index].user,
-            Action.BOOKING_CREATED,
-            "booking",
-            booking.id,
-            origin=requests[index].origin,
-            event_id=event.id,
-            quantity=booking.quantity,
-        )
-        outcomes[index] = booking
-    await session.flush()  # everything else first: the hot ticket-type rows are locked last, briefly
-    for ticket_type_id, quantity in taken.items():
-        if not await repository.take_seats(session, ticket_type_id, quantity):
-            if lock_seats:
-                raise RuntimeError(f"seats of locked ticket type {ticket_type_id} moved")
-            raise SeatsTakenMeanwhile
-    written_outcomes = [outcome for outcome in outcomes if outcome is not None]
-    assert len(written_outcomes) == len(requests)  # every request has its answer
-    return written_outcomes
-
-
-async def create_booking(
-    session: AsyncSession, user: User, data: BookingCreate, *, lock_seats: bool = False
-) -> Booking:
-    """Book tickets in the caller's transaction; see create_bookings."""
-    request = BookingRequest(user, data, audit.current_origin())
-    (outcome,) = await create_bookings(session, data.event_id, [request], lock_seats=lock_seats)
-    if isinstance(outcome, DomainError):
-        raise outcome
-    return outcome
-
-
-async def write_booking(database: Database, work: Callable[[AsyncSession, bool], Awaitable[T]]) -> T:
-    """Run ``work(session, lock_seats)`` in a transaction of its own; if the seats it counted were taken
-    meanwhile, once more with the ticket types locked."""
-    try:
-        async with database.unit_of_work() as session:
-            return await work(session, False)
-    except SeatsTakenMeanwhile:
-        async with database.unit_of_work() as session:
-            return await work(session, True)
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    body: Any
-    replayed: bool
-
-
-def _request_hash(data: BookingCreate) -> str:
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _replay_or_claim(session: AsyncSession, request: BookingRequest, key: str) -> StoredResponse | None:
-    """The first answer to replay for a repeat with this key, or None after claiming the key for this
-    booking; a running request with the key (409) or another body (422) raises."""
-    user = request.user
-    await repository.claim_idempotency_key(session, user.id, key)
-    remembered = await repository.remembered_response(session, user.id, key)
-    if remembered is not None and remembered.created_at < utcnow() - IDEMPOTENCY_WINDOW:
-        await repository.forget_response(session, remembered)
-        remembered = None
-    if remembered is None:
-        return None
-    if remembered.request_hash != _request_hash(request.data):
-        raise IdempotencyKeyMismatch("This Idempotency-Key was used with a different request body.")
-    return StoredResponse(remembered.response_status, json.loads(remembered.response_body), replayed=True)
-
-
-KeyedOutcome = Booking | StoredResponse | DomainError
-
-
-async def create_bookings_once(
-    session: AsyncSession, event_id: UUID, requests: Sequence[BookingRequest], *, lock_seats: bool = False
-) -> list[KeyedOutcome]:
-    """create_bookings, where a request with an Idempotency-Key books at most once per (user, key)
-    within 24 hours: a repeat gets the first answer (StoredResponse, replayed), a new one stores its
-    answer in this transaction (a refusal stores nothing). Two requests with the same key in one batch
-    are like two at once: the second is 409 ``idempotency_in_progress``."""
-    outcomes: list[KeyedOutcome | None] = [None] * len(requests)
-    to_book: list[int] = []
-    claimed: set[tuple[UUID, str]] = set()
-    for index, request in enumerate(requests):
-        key = request.idempotency_key
-        if key is None:
-            to_book.append(index)
-            continue
-        try:
-            if (request.user.id, key) in claimed:
-                raise IdempotencyInProgress(
-                    "A request with this Idempotency-Key is still being processed; retry shortly."
-                )
-            claimed.add((request.user.id, key))
-            outcomes[index] = await _replay_or_claim(session, request, key)
-        except DomainError as error:
-            outcomes[index] = error
-        if outcomes[index] is None:
-            to_book.append(index)
-    booked = await create_bookings(session, event_id, [requests[i] for i in to_book], lock_seats=lock_seats)
-    for index, outcome in zip(to_book, booked, strict=True):
-        request = requests[index]
-        if request.idempotency_key is not None and isinstance(outcome, Booking):
-            body = BookingRead.model_validate(outcome).model_dump(mode="json")
-            repository.remember_response(
-                session,
-                user_id=request.user.id,
-                key=request.idempotency_key,
-                request_hash=_request_hash(request.data),
-                status=201,
-                body=json.dumps(body),
-            )
-            outcomes[index] = StoredResponse(201, body, replayed=False)
-        else:
-            outcomes[index] = outcome
-    await session.flush()
-    answered = [outcome for outcome in outcomes if outcome is not None]
-    assert len(answered) == len(requests)  # every request has its answer
-    return answered
 
 
 async def visible_booking(session: AsyncSession, booking_id: UUID, user: User) -> Booking:
@@ -355,11 +70,6 @@ async def _locked_booking(
     return booking, event
 
 
-def _ensure_not_started(event: Event, what: str) -> None:
-    if utcnow() >= event.starts_at:
-        raise EventStarted(f"The event has started; {what} is no longer possible.")
-
-
 async def change_booking(session: AsyncSession, user: User, booking_id: UUID, data: BookingUpdate) -> Booking:
     booking, event = await _locked_booking(session, booking_id, user, organizer_may=False)
     changes = data.model_dump(exclude_unset=True)
@@ -374,8 +84,8 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     if not made:
         return booking
     if "quantity" in made:
-        _ensure_not_started(event, "changing the quantity")
-        _ensure_quantity_allowed(event, changes["quantity"])
+        rules.ensure_not_started(event, "changing the quantity")
+        rules.ensure_quantity_allowed(event, changes["quantity"])
     booking.holder_name = changes.get("holder_name", booking.holder_name)
     booking.holder_email = changes.get("holder_email", booking.holder_email)
     await session.flush()
@@ -388,16 +98,14 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     if "quantity" in made:
         previous, wanted = made["quantity"]
         ticket_type = next(t for t in event.ticket_types if t.id == booking.ticket_type_id)
-        if wanted > previous:
-            await _take_seats(session, ticket_type, wanted - previous)
-        else:
-            await repository.release_seats(session, ticket_type.id, previous - wanted)
+        if not await repository.move_seats(session, ticket_type.id, sold=wanted - previous):
+            raise rules.sold_out(ticket_type, await repository.seats_left(session, ticket_type.id))
     return booking
 
 
 async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) -> Booking:
     booking, event = await _locked_booking(session, booking_id, user, organizer_may=True)
-    _ensure_not_started(event, "cancelling")
+    rules.ensure_not_started(event, "cancelling")
     if booking.user_id == user.id:
         reason = "Cancelled by the holder."
     elif event.organizer_id == user.id:
@@ -410,16 +118,20 @@ async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) ->
     outbox.booking_cancelled(session, booking, event, reason)
     audit.record(session, user, Action.BOOKING_CANCELLED, "booking", booking.id, reason=reason)
     await session.flush()
-    await repository.release_seats(session, booking.ticket_type_id, booking.quantity)
+    await _give_back(session, {booking.ticket_type_id: booking.quantity}, "sold")
     return booking
 
 
 async def cancel_all_for_event(session: AsyncSession, user: User, event: Event, reason: str | None) -> None:
-    """Cancel every confirmed booking of an event that is being cancelled, and tell each holder
-    (same transaction). The caller holds the event's row lock."""
+    """Cancel every confirmed booking of an event that is being cancelled, release its holds, and tell
+    each holder (same transaction). The caller holds the event's row lock."""
+    released = await repository.end_active_holds(
+        session, [Hold.event_id == event.id], HoldStatus.RELEASED, skip_locked=False
+    )
     cancelled = await repository.cancel_confirmed_of_event(
         session, event.id, reason or "The event was cancelled."
     )
+    await _give_back(session, released, "held")
     outbox.event_cancelled(session, event, cancelled, reason)
     for booking in cancelled:
         audit.record(
@@ -449,7 +161,7 @@ async def still_worth_a_reminder(session: AsyncSession, booking_id: UUID, now: d
 
 
 async def forget_stale_idempotency_keys(session: AsyncSession, now: datetime) -> int:
-    return await repository.purge_idempotency_keys(session, now - IDEMPOTENCY_WINDOW)
+    return await idempotency.forget_stale(session, now)
 
 
 async def event_has_bookings(session: AsyncSession, event_id: UUID) -> bool:
@@ -497,3 +209,73 @@ async def guest_list_export(
     (the response outlives the request's session)."""
     event = await access.owned_event(session, event_id, user)
     return lambda reader: repository.iter_guest_list(reader, event.id, status, q)
+
+
+async def _give_back(session: AsyncSession, tickets: dict[UUID, int], what: str) -> None:
+    """Return tickets that were sold or held to sale, one ledger statement per ticket type, in the
+    order every writer locks them."""
+    for ticket_type_id in sorted(tickets):
+        quantity = tickets[ticket_type_id]
+        moved = await repository.move_seats(
+            session,
+            ticket_type_id,
+            sold=-quantity if what == "sold" else 0,
+            held=-quantity if what == "held" else 0,
+        )
+        if not moved:
+            raise RuntimeError(f"seat ledger of ticket type {ticket_type_id} would go negative")
+
+
+async def visible_hold(session: AsyncSession, hold_id: UUID, user: User, *, for_update: bool = False) -> Hold:
+    """A hold its user or an admin may see; 404 for anyone else."""
+    hold = await repository.hold_by_id(session, hold_id, for_update=for_update)
+    if hold is None or not (hold.user_id == user.id or _is_admin(user)):
+        raise NotFound("No such hold.")
+    return hold
+
+
+async def extend_hold(session: AsyncSession, user: User, hold_id: UUID) -> Hold:
+    """Move an active hold's expiry on by its event's hold time, up to ``HOLD_EXTENSION_CAP`` hold
+    times after it was made."""
+    hold = await visible_hold(session, hold_id, user, for_update=True)
+    if hold.user_id != user.id:
+        raise NotFound("No such hold.")
+    if hold.current_status is not HoldStatus.ACTIVE:
+        raise HoldExpired(f"This hold is {hold.current_status.value}; it can no longer be extended.")
+    event = await repository.event_of(session, hold.event_id)
+    step = timedelta(minutes=event.hold_minutes)
+    extended = hold.expires_at + step
+    if extended > hold.created_at + HOLD_EXTENSION_CAP * step:
+        raise HoldLimit(
+            f"A hold lasts at most {HOLD_EXTENSION_CAP * event.hold_minutes} minutes; it runs out at "
+            f"{hold.expires_at.isoformat()}."
+        )
+    if not await repository.extend_hold(session, hold, extended):
+        raise HoldExpired("This hold ended meanwhile; it can no longer be extended.")
+    hold.expires_at = extended
+    return hold
+
+
+async def release_hold(session: AsyncSession, user: User, hold_id: UUID) -> None:
+    """Give a hold's tickets back to sale at once. Releasing a hold that has ended already changes
+    nothing; a confirmed one has become a booking, which is cancelled instead."""
+    hold = await visible_hold(session, hold_id, user)
+    if hold.status is HoldStatus.CONFIRMED:
+        raise InvalidTransition("This hold was confirmed; cancel its booking instead.")
+    released = await repository.end_active_holds(
+        session, [Hold.id == hold.id], HoldStatus.RELEASED, skip_locked=False
+    )
+    if released and hold.user_id != user.id:
+        audit.record(session, user, Action.HOLD_RELEASED, "hold", hold.id, event_id=hold.event_id)
+    await _give_back(session, released, "held")
+
+
+async def expire_due_holds(session: AsyncSession, now: datetime, limit: int = EXPIRY_SWEEP_BATCH) -> int:
+    """Expire up to ``limit`` holds whose time has run out and return their tickets to sale; the number
+    of tickets returned (0: nothing was due). Holds another transaction is working on are left to it,
+    so sweeps in any number of processes return each hold's tickets exactly once."""
+    returned = await repository.end_active_holds(
+        session, [Hold.expires_at <= now], HoldStatus.EXPIRED, skip_locked=True, limit=limit
+    )
+    await _give_back(session, returned, "held")
+    return sum(returned.values())

@@ -31,6 +31,7 @@ class Action(StrEnum):
     BOOKING_CREATED = "booking.created"
     BOOKING_CHANGED = "booking.changed"
     BOOKING_CANCELLED = "booking.cancelled"
+    HOLD_RELEASED = "hold.released"
 
 
 @dataclass(frozen=True)

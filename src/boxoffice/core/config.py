@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     reminder_lead_seconds: int = Field(default=86400, ge=0)
+    # How often a worker returns the tickets of expired holds to sale (see bookings/writer.py for the
+    # sales that do not wait for it).
+    hold_sweep_seconds: float = Field(default=2.0, gt=0)
     outbox_batch_size: int = Field(default=50, ge=1, le=1000)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=10.0, gt=0)

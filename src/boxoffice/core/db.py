@@ -28,6 +28,7 @@ from sqlalchemy.sql import Executable, Select
 from sqlalchemy.types import TypeDecorator
 
 from boxoffice.core.config import Settings
+from boxoffice.core.errors import DomainError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -112,15 +113,28 @@ class Database:
             await session.close()
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction outside a request (CLI, worker): commit on success, else roll back."""
-        async with self.session(self.writer) as session:
+    async def unit_of_work(
+        self, factory: async_sessionmaker[AsyncSession] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits when the block succeeds and rolls back when it fails:
+        the one place anything commits (requests through ``deps.SessionDep``, the booking writer, the
+        worker, the CLI). A ``DomainError`` that ``keeps_changes`` (a spent refresh token that must
+        stay revoked, a failed login that must stay audited) commits before it propagates. The
+        ``writer`` factory unless another is given."""
+        async with self.session(factory or self.writer) as session:
             try:
                 yield session
-                await session.commit()
+            except DomainError as error:
+                if error.keeps_changes:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                raise
             except BaseException:
                 await session.rollback()
                 raise
+            else:
+                await session.commit()
 
     async def execute_alone(self, statement: Executable) -> int:
         """Run one write statement as a transaction of its own and return the rows it touched.

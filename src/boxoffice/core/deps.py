@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.core.config import Settings
 from boxoffice.core.db import Database
-from boxoffice.core.errors import DomainError
 from boxoffice.core.security import Passwords, Tokens
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,27 +38,15 @@ async def _database(request: Request) -> Database:
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's unit of work: the one place that commits.
+    """The request's unit of work (``Database.unit_of_work``, the one place that commits).
 
     It runs with ``scope="function"``, so the commit happens after the endpoint returns but before the
     response is sent: a commit that fails reaches the client as an error, never as a false success.
     """
     database: Database = request.app.state.database
     factory = database.reader if request.method in _READ_ONLY_METHODS else database.writer
-    async with database.session(factory) as session:
-        try:
-            yield session
-        except DomainError as error:
-            if error.keeps_changes:
-                await session.commit()
-            else:
-                await session.rollback()
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    async with database.unit_of_work(factory) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -122,6 +122,14 @@ class EventStarted(Conflict):
     code, title = "event_started", "Event already started"
 
 
+class HoldExpired(Conflict):
+    code, title = "hold_expired", "Hold expired"
+
+
+class HoldLimit(Conflict):
+    code, title = "hold_limit", "Hold limit reached"
+
+
 class IdempotencyInProgress(Conflict):
     code, title = "idempotency_in_progress", "Request with this key in progress"
 

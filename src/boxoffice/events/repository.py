@@ -38,7 +38,7 @@ _ORDERINGS: dict[EventSort, Ordering] = {
 _EVENTS = Event.__table__
 _TICKET_TYPES = TicketType.__table__
 _LISTED_EVENT_COLUMNS = tuple(column for column in _EVENTS.c if column.key in EventRead.model_fields)
-_LISTED_TICKET_TYPE_COLUMNS = ("id", "name", "price", "capacity", "sold")
+_LISTED_TICKET_TYPE_COLUMNS = ("id", "name", "price", "capacity", "sold", "held")
 _LISTED_TICKET_TYPE_LABELS = tuple(
     _TICKET_TYPES.c[name].label(f"ticket_type_{name}") for name in _LISTED_TICKET_TYPE_COLUMNS
 )
@@ -237,11 +237,11 @@ async def delete_event(session: AsyncSession, event: Event) -> None:
 
 
 async def set_capacity(session: AsyncSession, ticket_type_id: UUID, capacity: int) -> bool:
-    """Change a capacity unless it would fall below what is sold; one statement, so a booking
+    """Change a capacity unless it would fall below what is sold and held; one statement, so a sale
     racing with the change can never end up beyond capacity."""
     result = await session.execute(
         update(TicketType)
-        .where(TicketType.id == ticket_type_id, TicketType.sold <= capacity)
+        .where(TicketType.id == ticket_type_id, TicketType.sold + TicketType.held <= capacity)
         .values(capacity=capacity)
         .execution_options(synchronize_session=False)
     )
@@ -249,10 +249,10 @@ async def set_capacity(session: AsyncSession, ticket_type_id: UUID, capacity: in
 
 
 async def delete_unsold_ticket_type(session: AsyncSession, ticket_type_id: UUID) -> bool:
-    """Delete a ticket type that has never been booked; False if it has sales."""
+    """Delete a ticket type that has never been booked and has nothing held; False otherwise."""
     result = await session.execute(
         delete(TicketType)
-        .where(TicketType.id == ticket_type_id, TicketType.sold == 0)
+        .where(TicketType.id == ticket_type_id, TicketType.sold == 0, TicketType.held == 0)
         .execution_options(synchronize_session=False)
     )
     return rows_affected(result) == 1

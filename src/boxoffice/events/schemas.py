@@ -39,6 +39,9 @@ TicketTypeName = Annotated[
 ]
 Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, examples=[500])]
 MaxTicketsPerBooking = Annotated[int, Field(ge=1, le=50)]
+HoldMinutes = Annotated[
+    int, Field(ge=1, le=120, description="How long a checkout hold lasts, and what an extension adds")
+]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
@@ -68,6 +71,7 @@ class EventFields(InputModel):
     timezone: TimeZone = "UTC"
     currency: Currency = "EUR"
     max_tickets_per_booking: MaxTicketsPerBooking = 10
+    hold_minutes: HoldMinutes = 10
     sales_start_at: UtcDatetime | None = None
     sales_end_at: UtcDatetime | None = None
 
@@ -115,6 +119,7 @@ class EventUpdate(InputModel):
     timezone: TimeZone | None = None
     currency: Currency | None = None
     max_tickets_per_booking: MaxTicketsPerBooking | None = None
+    hold_minutes: HoldMinutes | None = None
     sales_start_at: UtcDatetime | None = None
     sales_end_at: UtcDatetime | None = None
 
@@ -129,11 +134,12 @@ class TicketTypeRead(OutputModel):
     price: MoneyOut
     capacity: int
     sold: int
+    held: int = Field(description="Held by checkouts in progress; back on sale if they are not confirmed")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def available(self) -> int:
-        return self.capacity - self.sold
+        return self.capacity - self.sold - self.held
 
 
 class EventRead(OutputModel):
@@ -151,6 +157,7 @@ class EventRead(OutputModel):
     currency: str
     status: EventStatus
     max_tickets_per_booking: int
+    hold_minutes: int
     sales_start_at: datetime | None
     sales_end_at: datetime | None
     ticket_types: list[TicketTypeRead]
@@ -173,8 +180,13 @@ class EventRead(OutputModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def tickets_held(self) -> int:
+        return sum(ticket_type.held for ticket_type in self.ticket_types)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def tickets_available(self) -> int:
-        return self.capacity - self.tickets_sold
+        return self.capacity - self.tickets_sold - self.tickets_held
 
 
 class TicketTypeStats(OutputModel):
@@ -182,6 +194,7 @@ class TicketTypeStats(OutputModel):
     name: str
     capacity: int
     sold: int
+    held: int
     available: int
     revenue: MoneyOut
 
@@ -189,6 +202,7 @@ class TicketTypeStats(OutputModel):
 class EventStats(OutputModel):
     capacity: int
     tickets_sold: int
+    tickets_held: int
     tickets_available: int
     bookings_confirmed: int
     bookings_cancelled: int

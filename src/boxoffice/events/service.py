@@ -86,7 +86,7 @@ async def create_event(session: AsyncSession, organizer: User, data: EventCreate
     ]
     event = Event(organizer_id=organizer.id, status=EventStatus.DRAFT, **fields)
     event.ticket_types = [
-        TicketType(name=spec.name, price=spec.price, capacity=spec.capacity, sold=0, position=index)
+        TicketType(name=spec.name, price=spec.price, capacity=spec.capacity, sold=0, held=0, position=index)
         for index, spec in enumerate(specs)
     ]
     _refresh_derived(event)
@@ -107,6 +107,7 @@ async def update_event(session: AsyncSession, user: User, event_id: UUID, data: 
         "timezone",
         "currency",
         "max_tickets_per_booking",
+        "hold_minutes",
     ):
         if required in changes and changes[required] is None:
             raise RuleViolation(["body", required], f"{required} cannot be null")
@@ -188,7 +189,13 @@ async def add_ticket_type(
     _ensure_name_free(event, data.name)
     position = max((t.position for t in event.ticket_types), default=-1) + 1
     ticket_type = TicketType(
-        event_id=event.id, name=data.name, price=data.price, capacity=data.capacity, sold=0, position=position
+        event_id=event.id,
+        name=data.name,
+        price=data.price,
+        capacity=data.capacity,
+        sold=0,
+        held=0,
+        position=position,
     )
     await repository.add(session, ticket_type)
     return ticket_type
@@ -222,8 +229,11 @@ async def update_ticket_type(
         session, ticket_type.id, changes["capacity"]
     ):
         await session.refresh(ticket_type)
+        taken = f"{ticket_type.sold} sold" + (f" and {ticket_type.held} held" if ticket_type.held else "")
         raise CapacityBelowSold(
-            f"{ticket_type.sold} tickets of '{ticket_type.name}' are sold; capacity cannot go below that."
+            f"{taken} tickets of '{ticket_type.name}'; capacity cannot go below that.",
+            sold=ticket_type.sold,
+            held=ticket_type.held,
         )
     if "name" in changes:
         _ensure_name_free(event, changes["name"], keep=ticket_type)
@@ -246,7 +256,8 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
         await repository.delete_unsold_ticket_type(session, ticket_type.id)
     ):
         raise HasSales(
-            f"'{ticket_type.name}' has bookings; it cannot be deleted. Lower its capacity instead."
+            f"'{ticket_type.name}' has bookings or tickets held; it cannot be deleted. Lower its capacity "
+            "instead."
         )
 
 
@@ -298,6 +309,7 @@ async def event_stats(session: AsyncSession, user: User, event_id: UUID) -> Even
     return EventStats(
         capacity=event.capacity,
         tickets_sold=event.tickets_sold,
+        tickets_held=event.tickets_held,
         tickets_available=event.tickets_available,
         bookings_confirmed=figures.confirmed,
         bookings_cancelled=figures.cancelled,
@@ -308,6 +320,7 @@ async def event_stats(session: AsyncSession, user: User, event_id: UUID) -> Even
                 name=t.name,
                 capacity=t.capacity,
                 sold=t.sold,
+                held=t.held,
                 available=t.available,
                 revenue=figures.revenue_by_ticket_type.get(t.id, figures.zero),
             )

@@ -4,6 +4,7 @@ from boxoffice.models.audit_entry import AuditEntry
 from boxoffice.models.auth_session import AuthSession
 from boxoffice.models.booking import ACTIVE, Booking, BookingStatus
 from boxoffice.models.event import LISTED, PUBLIC_STATUSES, Event, EventStatus
+from boxoffice.models.hold import Hold, HoldStatus
 from boxoffice.models.idempotency_key import IdempotencyKey
 from boxoffice.models.outbox_message import OutboxMessage, OutboxStatus
 from boxoffice.models.password_reset_token import PasswordResetToken
@@ -20,6 +21,8 @@ __all__ = [
     "BookingStatus",
     "Event",
     "EventStatus",
+    "Hold",
+    "HoldStatus",
     "IdempotencyKey",
     "OutboxMessage",
     "OutboxStatus",

@@ -34,6 +34,7 @@ class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
         CheckConstraint("max_tickets_per_booking BETWEEN 1 AND 50", name="max_tickets_per_booking"),
+        CheckConstraint("hold_minutes BETWEEN 1 AND 120", name="hold_minutes"),
         # The public catalogue: partial indexes over listed events only, so counting is an index-only
         # scan and a page in start order stops after its rows.
         _listed_index("ix_event_listed_starts_at", "starts_at", "id"),
@@ -70,6 +71,8 @@ class Event(Base):
         Enum(EventStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
     max_tickets_per_booking: Mapped[int] = mapped_column(Integer)
+    # How long a checkout hold lasts, and how much each extension adds.
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=10)
     sales_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sales_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
@@ -101,8 +104,12 @@ class Event(Base):
         return sum(ticket_type.sold for ticket_type in self.ticket_types)
 
     @property
+    def tickets_held(self) -> int:
+        return sum(ticket_type.held for ticket_type in self.ticket_types)
+
+    @property
     def tickets_available(self) -> int:
-        return self.capacity - self.tickets_sold
+        return self.capacity - self.tickets_sold - self.tickets_held
 
     @property
     def is_public(self) -> bool:

@@ -14,14 +14,16 @@ if TYPE_CHECKING:
 class TicketType(Base):
     """A kind of ticket of one event, with its own price and capacity.
 
-    ``sold`` is the seat ledger: only ever changed by conditional single-statement updates, and always
-    equal to the sum of the quantities of the confirmed bookings of this type.
+    ``sold`` and ``held`` are the seat ledger: only ever changed by conditional single-statement
+    updates; ``sold`` always equals the sum of the quantities of the confirmed bookings of this type,
+    ``held`` the sum of its active holds', and together they never exceed ``capacity``.
     """
 
     __tablename__ = "ticket_type"
     __table_args__ = (
         CheckConstraint("sold >= 0", name="sold_not_negative"),
-        CheckConstraint("sold <= capacity", name="sold_within_capacity"),
+        CheckConstraint("held >= 0", name="held_not_negative"),
+        CheckConstraint("sold + held <= capacity", name="sold_and_held_within_capacity"),
         CheckConstraint("price >= 0", name="price_not_negative"),
         UniqueConstraint("event_id", "name"),
     )
@@ -32,10 +34,11 @@ class TicketType(Base):
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     capacity: Mapped[int] = mapped_column(Integer)
     sold: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     event: Mapped["Event"] = relationship(back_populates="ticket_types", lazy="raise")
 
     @property
     def available(self) -> int:
-        return self.capacity - self.sold
+        return self.capacity - self.sold - self.held

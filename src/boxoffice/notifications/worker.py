@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import random
 import secrets
-import signal
 from collections.abc import Sequence
 from datetime import timedelta
 from uuid import UUID
@@ -21,7 +20,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import func, or_, select, update
 
 from boxoffice.core.config import Settings
-from boxoffice.core.db import Database, create_database, utcnow
+from boxoffice.core.db import Database, utcnow
 from boxoffice.models import OutboxMessage, OutboxStatus
 from boxoffice.notifications import scheduler
 from boxoffice.notifications.mailer import Mailer, create_mailer
@@ -214,16 +213,3 @@ class OutboxWorker:
 
 def create_worker(database: Database, settings: Settings) -> OutboxWorker:
     return OutboxWorker(database, settings, create_mailer(settings))
-
-
-async def run_standalone(settings: Settings) -> None:
-    """``boxoffice worker``: work until SIGTERM or SIGINT, then stop cleanly."""
-    database = create_database(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await create_worker(database, settings).run(stop)
-    finally:
-        await database.dispose()
