@@ -44,13 +44,15 @@ async def sweep_expired_holds(database: Database, settings: Settings, stop: asyn
             await asyncio.wait_for(stop.wait(), settings.hold_sweep_seconds)
 
 
-async def expire_holds_now(database: Database) -> int:
-    """Expire every hold that is due, a batch per transaction; the number of tickets returned."""
+async def expire_holds_now(database: Database, batch: int = bookings_service.EXPIRY_SWEEP_BATCH) -> int:
+    """Expire every hold that is due, ``batch`` holds per transaction; the number of tickets returned."""
     total = 0
     while True:
         async with database.unit_of_work() as session:
-            returned = await bookings_service.expire_due_holds(session, utcnow())
+            returned = await bookings_service.expire_due_holds(session, utcnow(), limit=batch)
         if not returned:
+            if total:
+                log.info("holds_expired", tickets=total)
             return total
         HOLDS_EXPIRED.inc(returned)
         total += returned

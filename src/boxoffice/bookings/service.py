@@ -258,8 +258,9 @@ async def extend_hold(session: AsyncSession, user: User, hold_id: UUID) -> Hold:
 
 async def release_hold(session: AsyncSession, user: User, hold_id: UUID) -> None:
     """Give a hold's tickets back to sale at once. Releasing a hold that has ended already changes
-    nothing; a confirmed one has become a booking, which is cancelled instead."""
-    hold = await visible_hold(session, hold_id, user)
+    nothing; a confirmed one has become a booking, which is cancelled instead. The hold is locked
+    before its status is read, so a release racing a confirm sees the confirm's outcome."""
+    hold = await visible_hold(session, hold_id, user, for_update=True)
     if hold.status is HoldStatus.CONFIRMED:
         raise InvalidTransition("This hold was confirmed; cancel its booking instead.")
     released = await repository.end_active_holds(

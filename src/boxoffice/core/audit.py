@@ -66,7 +66,7 @@ def record(
     **details: Any,
 ) -> None:
     """Add an entry to the caller's transaction. ``origin`` is the current request's unless given
-    (work done for a request in another task, see bookings/admission.py)."""
+    (work done for a request in another task, see bookings/writer.py)."""
     if origin == "current":
         origin = _origin.get()
     session.add(

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     rate_limit_default: str = "1200/minute"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
-    # Booking transactions per event and process let into the database at once (see bookings/admission.py).
+    # Booking transactions per event and process let into the database at once (see bookings/writer.py).
     booking_concurrency_per_event: int = Field(default=1, ge=1, le=64)
 
     email_backend: EmailBackend = EmailBackend.CONSOLE

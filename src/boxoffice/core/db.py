@@ -217,7 +217,7 @@ def create_database(settings: Settings) -> Database:
     # Two pools: one for writes, and one for reads in autocommit (a read needs no transaction of its
     # own: no BEGIN and COMMIT round trips for each GET). Separate pools mean a flood of reads (the
     # catalogue, or the checks of a flash sale's refused bookings) never makes a write wait for a
-    # connection while it holds its event's admission place.
+    # connection while it holds its event's place in the booking writer.
     engine = _create_postgres_engine(settings, settings.db_write_pool_size)
     read_engine = _create_postgres_engine(settings, settings.db_read_pool_size, isolation_level="AUTOCOMMIT")
     return Database(
