@@ -58,6 +58,11 @@ BROWSE_SECONDS = 20
 # flash sale is also measured there, as context for the same-concurrency ratio.
 DB_BEST_CLIENTS = 4
 WARMUP_SECONDS = 5
+# --compare-with REF: the flash sale run against the build of REF ("before") and this checkout
+# ("after") in one run, per connection count in the order before, after, after, before, each run on
+# an event of its own, so that drift during the run (a warmer cache, a busier machine) favours neither.
+COMPARED_BUILDS = ("before", "after")
+COMPARED_RUNS = ((64, 2), (256, 2))
 BOOKING_RUN_TIMEOUT_SECONDS = 600
 LOST_REQUEST_GRACE_SECONDS = 35  # wrk's request timeout is 30 s
 OUTBOX_DRAIN_TIMEOUT_SECONDS = 600
@@ -220,7 +225,7 @@ def event_row(
     return tuple(values[column] for column in EVENT_COLUMNS)
 
 
-async def seed(url: str) -> Seed:
+async def seed(url: str, compared_builds: tuple[str, ...] = ()) -> Seed:
     connection = await asyncpg.connect(asyncpg_dsn(url))
     tokens = Tokens(Settings(_env_file=None, secret_key=SIGNING_KEY, access_token_ttl_seconds=4 * 3600))  # type: ignore[call-arg]
     now = datetime.now(UTC)
@@ -297,6 +302,11 @@ async def seed(url: str) -> Seed:
 
         add_set("flash_64", 1, FLASH_CAPACITY)
         add_set("flash_256", 1, FLASH_CAPACITY)
+        add_set("checkout_64", 1, FLASH_CAPACITY)
+        for build in compared_builds:
+            for conns, rounds in COMPARED_RUNS:
+                for round_ in range(rounds):
+                    add_set(compared_set(build, conns, round_), 1, FLASH_CAPACITY)
         add_set("db_flash_64", 1, FLASH_CAPACITY)
         add_set("db_flash_256", 1, FLASH_CAPACITY)
         add_set("db_flash_best", 1, FLASH_CAPACITY)
@@ -339,17 +349,33 @@ async def seed(url: str) -> Seed:
         await connection.close()
 
 
+def compared_set(build: str, connections: int, round_: int) -> str:
+    return f"cmp_{build}_{connections}_{round_}"
+
+
+def compared_order(connections: int, rounds: int) -> list[tuple[str, int]]:
+    """(build, round) in the order before, after, after, before, ..."""
+    order: list[tuple[str, int]] = []
+    for round_ in range(rounds):
+        builds = COMPARED_BUILDS if round_ % 2 == 0 else COMPARED_BUILDS[::-1]
+        order += [(build, round_) for build in builds]
+    return order
+
+
 def quantity_of(user_index: int) -> int:
     return 1 + user_index % 2
 
 
 async def ledger(url: str, event_ids: list[uuid.UUID]) -> dict[str, int]:
-    """Sold and capacity over the events, and whether sold equals the sum of confirmed quantities."""
+    """Sold, held and capacity over the events, and what the bookings and holds add up to."""
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         row = await connection.fetchrow(
             """
             SELECT coalesce(sum(t.sold), 0) AS sold, coalesce(sum(t.capacity), 0) AS capacity,
+                   coalesce(sum(t.held), 0) AS held,
+                   (SELECT coalesce(sum(h.quantity), 0) FROM hold h
+                     WHERE h.event_id = ANY($1::uuid[]) AND h.status = 'active') AS active_hold_quantity,
                    coalesce(sum(greatest(t.sold - t.capacity, 0)), 0) AS oversold,
                    (SELECT coalesce(sum(b.quantity), 0) FROM booking b
                      WHERE b.event_id = ANY($1::uuid[]) AND b.status = 'confirmed') AS confirmed_quantity,
@@ -365,7 +391,16 @@ async def ledger(url: str, event_ids: list[uuid.UUID]) -> dict[str, int]:
         assert row is not None
         return {
             key: int(row[key])
-            for key in ("sold", "capacity", "oversold", "confirmed_quantity", "bookings", "transactions")
+            for key in (
+                "sold",
+                "capacity",
+                "held",
+                "active_hold_quantity",
+                "oversold",
+                "confirmed_quantity",
+                "bookings",
+                "transactions",
+            )
         }
     finally:
         await connection.close()
@@ -419,7 +454,8 @@ async def max_connections(url: str) -> int:
 class Service:
     """`boxoffice serve` with one process per core, and a separate `boxoffice worker`."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(self, database_url: str, workdir: Path, source: Path | None = None) -> None:
+        """``source``: the ``src`` folder of another build of boxoffice to run instead of this one."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -431,6 +467,7 @@ class Service:
             "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
             "BOXOFFICE_LOG_LEVEL": "WARNING",
             "BOXOFFICE_LOG_FORMAT": "json",
+            **({"PYTHONPATH": str(source)} if source else {}),
         }
         self.workdir = workdir
         self.server: subprocess.Popen[bytes] | None = None
@@ -525,14 +562,17 @@ def _wait_with_rusage(process: subprocess.Popen[str]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def wrk_bookings(wrk: str, base: str, plan: Path, connections: int, workdir: Path) -> WrkRun:
-    """Send every line of the plan once. The run's length is measured by the Lua script, from the
-    first request sent to the last booking request answered, whatever its status."""
+def wrk_bookings(
+    wrk: str, base: str, plan: Path, connections: int, workdir: Path, script: str = "book.lua"
+) -> WrkRun:
+    """Send every line of the plan once (``book.lua``: a booking each; ``checkout.lua``: a hold each,
+    confirmed when granted, over one connection per wrk thread). The run's length is measured by the
+    Lua script, from the first request sent to the last request answered, whatever its status."""
     done_dir = Path(tempfile.mkdtemp(dir=workdir))
-    threads = min(CPUS, connections)
+    threads = connections if script == "checkout.lua" else min(CPUS, connections)
     process = subprocess.Popen(
         [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{BOOKING_RUN_TIMEOUT_SECONDS}s",
-         "--timeout", "30s", "-s", str(BENCH / "lua" / "book.lua"), base, "--",
+         "--timeout", "30s", "-s", str(BENCH / "lua" / script), base, "--",
          str(plan), str(threads), str(done_dir)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -697,6 +737,56 @@ def booking_figures(run: WrkRun, check: dict[str, int], db: DbRun) -> dict[str, 
     }
 
 
+def checkout_figures(run: WrkRun, check: dict[str, int]) -> dict[str, Any]:
+    """A checkout is a hold and its confirmation: two requests; latencies are over both."""
+    confirmed = run.statuses.get("confirm 201", 0)
+    return {
+        "checkouts_per_s": round(confirmed / run.seconds, 1),
+        "requests_per_s": round(sum(run.statuses.values()) / run.seconds, 1),
+        "p50_ms": round(run.p50_ms, 1),
+        "p95_ms": round(run.p95_ms, 1),
+        "p99_ms": round(run.p99_ms, 1),
+        "max_ms": round(run.max_ms, 1),
+        "sold": check["sold"],
+        "held_after": check["held"],
+        "capacity": check["capacity"],
+        "oversold": check["oversold"],
+        "ledger_consistent": check["sold"] == check["confirmed_quantity"]
+        and check["held"] == check["active_hold_quantity"],
+        "errors_5xx": sum(count for key, count in run.statuses.items() if key.split()[-1].startswith("5")),
+        "socket_errors": run.socket_errors,
+        "statuses": run.statuses,
+        "checkouts": confirmed,
+        "seconds": round(run.seconds, 2),
+    }
+
+
+def compared_figures(runs: dict[tuple[str, int, int], WrkRun], ref: str, commit: str) -> dict[str, Any]:
+    by_conns: dict[str, Any] = {}
+    for connections, rounds in COMPARED_RUNS:
+        by_conns[str(connections)] = {
+            build: {
+                "bookings_per_s": [
+                    round(
+                        runs[(build, connections, r)].statuses.get("201", 0)
+                        / runs[(build, connections, r)].seconds,
+                        1,
+                    )
+                    for r in range(rounds)
+                ],
+                "p99_ms": [round(runs[(build, connections, r)].p99_ms, 1) for r in range(rounds)],
+                "errors_5xx": sum(
+                    count
+                    for r in range(rounds)
+                    for status, count in runs[(build, connections, r)].statuses.items()
+                    if status.startswith("5")
+                ),
+            }
+            for build in COMPARED_BUILDS
+        }
+    return {"before": {"ref": ref, "commit": commit}, "after": git_commit(), "flash_sale": by_conns}
+
+
 def browse_figures(run: WrkRun) -> dict[str, Any]:
     return {
         "requests_per_s": round(sum(run.statuses.values()) / run.seconds, 1),
@@ -719,7 +809,8 @@ def print_table(result: dict[str, Any]) -> None:
             continue
         for conns, s in by_conns.items():
             rows.append((
-                name, conns, str(s.get("bookings_per_s", "-")), str(s["requests_per_s"]), str(s["p50_ms"]),
+                name, conns, str(s.get("bookings_per_s", s.get("checkouts_per_s", "-"))),
+                str(s["requests_per_s"]), str(s["p50_ms"]),
                 str(s["p95_ms"]), str(s["p99_ms"]), str(s["max_ms"]),
                 f"{s['sold']}/{s['capacity']}" if "sold" in s else "-", str(s["errors_5xx"]),
                 str(s.get("db_limit_bookings_per_s", "-")), str(s.get("ratio_to_db", "-")),
@@ -748,7 +839,66 @@ def print_table(result: dict[str, Any]) -> None:
         lines.append(
             f"flash sale straight to PostgreSQL at {clients} clients: {best['db_bookings_per_s']} bookings/s"
         )
+    for conns, s in result["scenarios"].get("checkout", {}).items():
+        lines.append(
+            f"checkout at {conns}: {s['checkouts_per_s']} holds confirmed/s (two requests each);"
+            f" held after the run: {s['held_after']}"
+        )
+    comparison = result.get("comparison")
+    if comparison:
+        before = comparison["before"]
+        lines.append(
+            f"flash sale, before ({before['ref']} = {before['commit'][:10]}) vs after (this checkout),"
+        )
+        lines.append("runs in the order before, after, after, before:")
+        for conns, builds in comparison["flash_sale"].items():
+            lines.append(
+                f"  at {conns}: bookings/s before {builds['before']['bookings_per_s']}"
+                f" after {builds['after']['bookings_per_s']};"
+                f" p99 ms before {builds['before']['p99_ms']} after {builds['after']['p99_ms']}"
+            )
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def resolve(ref: str) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", f"{ref}^{{commit}}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def compare_builds(
+    ref: str, url: str, data: Seed, wrk: str, workdir: Path
+) -> dict[tuple[str, int, int], WrkRun]:
+    """The flash sale against the build of ``ref`` and this checkout, alternating (COMPARED_RUNS);
+    each run starts its build's service afresh, once the emails of the run before are sent."""
+    checkout = workdir / "before-build"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(checkout), resolve(ref)],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    sources = {"before": checkout / "src", "after": None}
+    runs: dict[tuple[str, int, int], WrkRun] = {}
+    try:
+        for connections, rounds in COMPARED_RUNS:
+            for build, round_ in compared_order(connections, rounds):
+                name = compared_set(build, connections, round_)
+                service = Service(url, workdir, sources[build])
+                try:
+                    service.start()
+                    asyncio.run(drain_outbox(url))
+                    wrk_browse(wrk, service.base, workdir / "browse.txt", 16, 2)  # warm up
+                    log(f"compared flash sale, {build} build, {connections} connections, round {round_ + 1}")
+                    runs[(build, connections, round_)] = wrk_bookings(
+                        wrk, service.base, workdir / f"{name}.tsv", connections, workdir
+                    )
+                finally:
+                    service.stop()
+                check = asyncio.run(ledger(url, data.sets[name].event_ids))
+                if check["oversold"] or check["sold"] != check["confirmed_quantity"]:
+                    raise SystemExit(f"{name}: the ledger does not add up: {check}")
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, check=False)
+    return runs
 
 
 def main() -> None:
@@ -757,6 +907,11 @@ def main() -> None:
     )
     parser.add_argument("--keep-database", action="store_true", help="do not drop the bench database")
     parser.add_argument("--output", type=Path, default=BENCH / "results" / "latest.json")
+    parser.add_argument(
+        "--compare-with",
+        metavar="REF",
+        help="also run the flash sale against the build of this git commit, alternating with this one",
+    )
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -766,9 +921,10 @@ def main() -> None:
         log("migrating")
         upgrade_to_head(url)
         log(f"seeding {USERS} users with tokens and {BROWSE_EVENTS + 5 + 2 * SPREAD_EVENTS} events")
-        data = asyncio.run(seed(url))
-        for name in ("flash_64", "flash_256", "spread_64"):
-            write_booking_plan(workdir / f"{name}.tsv", data, data.sets[name])
+        data = asyncio.run(seed(url, COMPARED_BUILDS if args.compare_with else ()))
+        for name in data.sets:
+            if not name.startswith("db_"):
+                write_booking_plan(workdir / f"{name}.tsv", data, data.sets[name])
         write_browse_paths(workdir / "browse.txt", data.browse_event_ids)
 
         service = Service(url, workdir)
@@ -782,6 +938,11 @@ def main() -> None:
                 log(f"{name}: {USERS} booking requests over {connections} connections")
                 runs[name] = wrk_bookings(wrk, service.base, workdir / f"{name}.tsv", connections, workdir)
                 checks[name] = asyncio.run(ledger(url, data.sets[name].event_ids))
+            log(f"checkout_64: {USERS} holds, each confirmed when granted, over 64 connections")
+            runs["checkout_64"] = wrk_bookings(
+                wrk, service.base, workdir / "checkout_64.tsv", 64, workdir, script="checkout.lua"
+            )
+            checks["checkout_64"] = asyncio.run(ledger(url, data.sets["checkout_64"].event_ids))
             log("waiting for the email worker to send the sales' emails")
             outbox = asyncio.run(drain_outbox(url))
             log(f"browse: {BROWSE_SECONDS} s over 64 connections, {BROWSE_EVENTS} events")
@@ -789,6 +950,10 @@ def main() -> None:
             service.record_rss()
         finally:
             service.stop()
+
+        compared: dict[tuple[str, int, int], WrkRun] = {}
+        if args.compare_with:
+            compared = compare_builds(args.compare_with, url, data, wrk, workdir)
 
         connection_cap = asyncio.run(max_connections(url)) - 10
         db_runs = {}
@@ -829,9 +994,12 @@ def main() -> None:
             "spread_sale": {
                 "64": booking_figures(runs["spread_64"], checks["spread_64"], db_runs["db_spread_64"]),
             },
+            "checkout": {"64": checkout_figures(runs["checkout_64"], checks["checkout_64"])},
             "browse": {"64": browse_figures(runs["browse_64"])},
         },
     }
+    if args.compare_with:
+        result["comparison"] = compared_figures(compared, args.compare_with, resolve(args.compare_with))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print_table(result)
