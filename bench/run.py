@@ -202,9 +202,9 @@ EVENT_COLUMNS = [
     "id", "organizer_id", "title", "description", "venue", "city", "address", "category", "starts_at",
     "ends_at", "timezone", "currency", "status", "max_tickets_per_booking", "sales_start_at",
     "sales_end_at", "cancellation_reason", "city_key", "search_text", "created_at", "updated_at",
-    "published_at", "cancelled_at", "deleted_at",
+    "published_at", "cancelled_at", "deleted_at", "hold_minutes",
 ]  # fmt: skip
-TICKET_TYPE_COLUMNS = ["id", "event_id", "name", "price", "capacity", "sold", "position"]
+TICKET_TYPE_COLUMNS = ["id", "event_id", "name", "price", "capacity", "sold", "held", "position"]
 
 
 def event_row(
@@ -221,6 +221,7 @@ def event_row(
         "sales_end_at": None, "cancellation_reason": None, "city_key": city.lower(),
         "search_text": search_key(title, description, venue, city), "created_at": now,
         "updated_at": now, "published_at": now, "cancelled_at": None, "deleted_at": None,
+        "hold_minutes": 10,
     }  # fmt: skip
     return tuple(values[column] for column in EVENT_COLUMNS)
 
@@ -295,7 +296,7 @@ async def seed(url: str, compared_builds: tuple[str, ...] = ()) -> Seed:
                 row = event_row(organizer, f"{name} {index}", "Berlin", "music", now + timedelta(days=30))
                 events.append(row)
                 type_id = uuid.uuid4()
-                ticket_types.append((type_id, row[0], "General admission", Decimal("10.00"), capacity, 0, 0))
+                ticket_types.append((type_id, row[0], "General admission", Decimal("10.00"), capacity, 0, 0, 0))
                 event_ids.append(row[0])
                 type_ids.append(type_id)
             result.sets[name] = EventSet(name, event_ids, type_ids, capacity * count)
@@ -318,7 +319,7 @@ async def seed(url: str, compared_builds: tuple[str, ...] = ()) -> Seed:
             starts = now + timedelta(days=rng.uniform(1, 365))
             row = event_row(organizer, title, rng.choice(CITIES), rng.choice(CATEGORIES), starts)
             events.append(row)
-            ticket_types.append((uuid.uuid4(), row[0], "General admission", Decimal("20.00"), 200, 0, 0))
+            ticket_types.append((uuid.uuid4(), row[0], "General admission", Decimal("20.00"), 200, 0, 0, 0))
             result.browse_event_ids.append(row[0])
         await connection.copy_records_to_table("event", columns=EVENT_COLUMNS, records=events)
         await connection.copy_records_to_table(

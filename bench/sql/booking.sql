@@ -1,5 +1,4 @@
--- The statements the service runs to write a batch of one booking (bookings/admission.py and
--- service.create_bookings), issued straight to PostgreSQL by pgbench in prepared mode, one transaction
+-- The statements the service runs to write a batch of one booking (bookings/writer.py), issued straight to PostgreSQL by pgbench in prepared mode, one transaction
 -- per booking. (The service writes all the bookings queued for an event in one such transaction.)
 -- bench_plan holds, per :scenario, numbered rows of (session, user, event, ticket type, quantity); each
 -- transaction takes the next row (sequence :seq), as each HTTP request of the service run takes the
@@ -18,7 +17,7 @@ SELECT u.id AS uid, u.email AS email, p.session_id AS sid, p.event_id AS eid, p.
 -- writing nothing.
 SELECT e.id AS e_id, e.organizer_id, e.status, e.starts_at, e.sales_start_at, e.sales_end_at, e.published_at,
        e.deleted_at, e.max_tickets_per_booking, e.currency, t.id AS t_id, t.name, t.price, t.capacity, t.sold,
-       t.position, (t.capacity - t.sold >= :q)::int AS seats_there
+       t.held, t.position, (t.capacity - t.sold - t.held >= :q)::int AS seats_there
   FROM event e LEFT JOIN ticket_type t ON t.event_id = e.id WHERE e.id = :eid ORDER BY t.position
    FOR KEY SHARE OF e \gset
 \if :seats_there
@@ -37,7 +36,8 @@ INSERT INTO audit_entry (id, created_at, actor_id, action, target_type, target_i
 VALUES (gen_random_uuid(), now(), :uid, 'booking.created', 'booking', gen_random_uuid()::text, '127.0.0.1',
         md5(random()::text), '{"event_id": "x", "quantity": 1}');
 -- last, the hot row: take the seats if they are there
-UPDATE ticket_type SET sold = sold + :q WHERE id = :tid AND sold + :q <= capacity RETURNING 1 AS taken \aset
+UPDATE ticket_type SET sold = sold + :q, held = held + 0
+ WHERE id = :tid AND sold + held + :q <= capacity AND sold + :q >= 0 AND held + 0 >= 0 RETURNING 1 AS taken \aset
 \if :taken
 COMMIT;
 \else
