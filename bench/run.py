@@ -59,10 +59,11 @@ BROWSE_SECONDS = 20
 DB_BEST_CLIENTS = 4
 WARMUP_SECONDS = 5
 # --compare-with REF: the flash sale run against the build of REF ("before") and this checkout
-# ("after") in one run, per connection count in the order before, after, after, before, each run on
+# ("after") in one run, per connection count in the order before, after, after, before, ... (rounds:
+# --compare-rounds), each run on
 # an event of its own, so that drift during the run (a warmer cache, a busier machine) favours neither.
 COMPARED_BUILDS = ("before", "after")
-COMPARED_RUNS = ((64, 2), (256, 2))
+COMPARED_CONNECTIONS = (64, 256)
 BOOKING_RUN_TIMEOUT_SECONDS = 600
 LOST_REQUEST_GRACE_SECONDS = 35  # wrk's request timeout is 30 s
 OUTBOX_DRAIN_TIMEOUT_SECONDS = 600
@@ -226,7 +227,7 @@ def event_row(
     return tuple(values[column] for column in EVENT_COLUMNS)
 
 
-async def seed(url: str, compared_builds: tuple[str, ...] = ()) -> Seed:
+async def seed(url: str, compared_builds: tuple[str, ...] = (), compared_rounds: int = 0) -> Seed:
     connection = await asyncpg.connect(asyncpg_dsn(url))
     tokens = Tokens(Settings(_env_file=None, secret_key=SIGNING_KEY, access_token_ttl_seconds=4 * 3600))  # type: ignore[call-arg]
     now = datetime.now(UTC)
@@ -296,7 +297,9 @@ async def seed(url: str, compared_builds: tuple[str, ...] = ()) -> Seed:
                 row = event_row(organizer, f"{name} {index}", "Berlin", "music", now + timedelta(days=30))
                 events.append(row)
                 type_id = uuid.uuid4()
-                ticket_types.append((type_id, row[0], "General admission", Decimal("10.00"), capacity, 0, 0, 0))
+                ticket_types.append(
+                    (type_id, row[0], "General admission", Decimal("10.00"), capacity, 0, 0, 0)
+                )
                 event_ids.append(row[0])
                 type_ids.append(type_id)
             result.sets[name] = EventSet(name, event_ids, type_ids, capacity * count)
@@ -305,8 +308,8 @@ async def seed(url: str, compared_builds: tuple[str, ...] = ()) -> Seed:
         add_set("flash_256", 1, FLASH_CAPACITY)
         add_set("checkout_64", 1, FLASH_CAPACITY)
         for build in compared_builds:
-            for conns, rounds in COMPARED_RUNS:
-                for round_ in range(rounds):
+            for conns in COMPARED_CONNECTIONS:
+                for round_ in range(compared_rounds):
                     add_set(compared_set(build, conns, round_), 1, FLASH_CAPACITY)
         add_set("db_flash_64", 1, FLASH_CAPACITY)
         add_set("db_flash_256", 1, FLASH_CAPACITY)
@@ -354,7 +357,7 @@ def compared_set(build: str, connections: int, round_: int) -> str:
     return f"cmp_{build}_{connections}_{round_}"
 
 
-def compared_order(connections: int, rounds: int) -> list[tuple[str, int]]:
+def compared_order(rounds: int) -> list[tuple[str, int]]:
     """(build, round) in the order before, after, after, before, ..."""
     order: list[tuple[str, int]] = []
     for round_ in range(rounds):
@@ -762,9 +765,11 @@ def checkout_figures(run: WrkRun, check: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def compared_figures(runs: dict[tuple[str, int, int], WrkRun], ref: str, commit: str) -> dict[str, Any]:
+def compared_figures(
+    runs: dict[tuple[str, int, int], WrkRun], ref: str, commit: str, rounds: int
+) -> dict[str, Any]:
     by_conns: dict[str, Any] = {}
-    for connections, rounds in COMPARED_RUNS:
+    for connections in COMPARED_CONNECTIONS:
         by_conns[str(connections)] = {
             build: {
                 "bookings_per_s": [
@@ -868,9 +873,9 @@ def resolve(ref: str) -> str:
 
 
 def compare_builds(
-    ref: str, url: str, data: Seed, wrk: str, workdir: Path
+    ref: str, rounds: int, url: str, data: Seed, wrk: str, workdir: Path
 ) -> dict[tuple[str, int, int], WrkRun]:
-    """The flash sale against the build of ``ref`` and this checkout, alternating (COMPARED_RUNS);
+    """The flash sale against the build of ``ref`` and this checkout, alternating;
     each run starts its build's service afresh, once the emails of the run before are sent."""
     checkout = workdir / "before-build"
     subprocess.run(
@@ -880,8 +885,8 @@ def compare_builds(
     sources = {"before": checkout / "src", "after": None}
     runs: dict[tuple[str, int, int], WrkRun] = {}
     try:
-        for connections, rounds in COMPARED_RUNS:
-            for build, round_ in compared_order(connections, rounds):
+        for connections in COMPARED_CONNECTIONS:
+            for build, round_ in compared_order(rounds):
                 name = compared_set(build, connections, round_)
                 service = Service(url, workdir, sources[build])
                 try:
@@ -913,6 +918,9 @@ def main() -> None:
         metavar="REF",
         help="also run the flash sale against the build of this git commit, alternating with this one",
     )
+    parser.add_argument(
+        "--compare-rounds", type=int, default=2, help="runs of each build per connection count (default 2)"
+    )
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -922,7 +930,7 @@ def main() -> None:
         log("migrating")
         upgrade_to_head(url)
         log(f"seeding {USERS} users with tokens and {BROWSE_EVENTS + 5 + 2 * SPREAD_EVENTS} events")
-        data = asyncio.run(seed(url, COMPARED_BUILDS if args.compare_with else ()))
+        data = asyncio.run(seed(url, COMPARED_BUILDS if args.compare_with else (), args.compare_rounds))
         for name in data.sets:
             if not name.startswith("db_"):
                 write_booking_plan(workdir / f"{name}.tsv", data, data.sets[name])
@@ -954,7 +962,7 @@ def main() -> None:
 
         compared: dict[tuple[str, int, int], WrkRun] = {}
         if args.compare_with:
-            compared = compare_builds(args.compare_with, url, data, wrk, workdir)
+            compared = compare_builds(args.compare_with, args.compare_rounds, url, data, wrk, workdir)
 
         connection_cap = asyncio.run(max_connections(url)) - 10
         db_runs = {}
@@ -1000,7 +1008,9 @@ def main() -> None:
         },
     }
     if args.compare_with:
-        result["comparison"] = compared_figures(compared, args.compare_with, resolve(args.compare_with))
+        result["comparison"] = compared_figures(
+            compared, args.compare_with, resolve(args.compare_with), args.compare_rounds
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print_table(result)
