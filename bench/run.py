@@ -306,7 +306,7 @@ async def seed(url: str, compared_builds: tuple[str, ...] = (), compared_rounds:
 
         add_set("flash_64", 1, FLASH_CAPACITY)
         add_set("flash_256", 1, FLASH_CAPACITY)
-        add_set("checkout_64", 1, FLASH_CAPACITY)
+        add_set("hold_confirm_64", 1, FLASH_CAPACITY)
         for build in compared_builds:
             for conns in COMPARED_CONNECTIONS:
                 for round_ in range(compared_rounds):
@@ -569,11 +569,11 @@ def _wait_with_rusage(process: subprocess.Popen[str]) -> float:
 def wrk_bookings(
     wrk: str, base: str, plan: Path, connections: int, workdir: Path, script: str = "book.lua"
 ) -> WrkRun:
-    """Send every line of the plan once (``book.lua``: a booking each; ``checkout.lua``: a hold each,
+    """Send every line of the plan once (``book.lua``: a booking each; ``hold_confirm.lua``: a hold each,
     confirmed when granted, over one connection per wrk thread). The run's length is measured by the
     Lua script, from the first request sent to the last request answered, whatever its status."""
     done_dir = Path(tempfile.mkdtemp(dir=workdir))
-    threads = connections if script == "checkout.lua" else min(CPUS, connections)
+    threads = connections if script == "hold_confirm.lua" else min(CPUS, connections)
     process = subprocess.Popen(
         [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{BOOKING_RUN_TIMEOUT_SECONDS}s",
          "--timeout", "30s", "-s", str(BENCH / "lua" / script), base, "--",
@@ -741,11 +741,11 @@ def booking_figures(run: WrkRun, check: dict[str, int], db: DbRun) -> dict[str, 
     }
 
 
-def checkout_figures(run: WrkRun, check: dict[str, int]) -> dict[str, Any]:
+def hold_confirm_figures(run: WrkRun, check: dict[str, int]) -> dict[str, Any]:
     """A checkout is a hold and its confirmation: two requests; latencies are over both."""
     confirmed = run.statuses.get("confirm 201", 0)
     return {
-        "checkouts_per_s": round(confirmed / run.seconds, 1),
+        "bookings_per_s": round(confirmed / run.seconds, 1),
         "requests_per_s": round(sum(run.statuses.values()) / run.seconds, 1),
         "p50_ms": round(run.p50_ms, 1),
         "p95_ms": round(run.p95_ms, 1),
@@ -760,7 +760,7 @@ def checkout_figures(run: WrkRun, check: dict[str, int]) -> dict[str, Any]:
         "errors_5xx": sum(count for key, count in run.statuses.items() if key.split()[-1].startswith("5")),
         "socket_errors": run.socket_errors,
         "statuses": run.statuses,
-        "checkouts": confirmed,
+        "bookings": confirmed,
         "seconds": round(run.seconds, 2),
     }
 
@@ -815,7 +815,7 @@ def print_table(result: dict[str, Any]) -> None:
             continue
         for conns, s in by_conns.items():
             rows.append((
-                name, conns, str(s.get("bookings_per_s", s.get("checkouts_per_s", "-"))),
+                name, conns, str(s.get("bookings_per_s", "-")),
                 str(s["requests_per_s"]), str(s["p50_ms"]),
                 str(s["p95_ms"]), str(s["p99_ms"]), str(s["max_ms"]),
                 f"{s['sold']}/{s['capacity']}" if "sold" in s else "-", str(s["errors_5xx"]),
@@ -845,9 +845,9 @@ def print_table(result: dict[str, Any]) -> None:
         lines.append(
             f"flash sale straight to PostgreSQL at {clients} clients: {best['db_bookings_per_s']} bookings/s"
         )
-    for conns, s in result["scenarios"].get("checkout", {}).items():
+    for conns, s in result["scenarios"].get("hold_confirm", {}).items():
         lines.append(
-            f"checkout at {conns}: {s['checkouts_per_s']} holds confirmed/s (two requests each);"
+            f"hold_confirm at {conns}: {s['bookings_per_s']} holds confirmed/s (two requests each);"
             f" held after the run: {s['held_after']}"
         )
     comparison = result.get("comparison")
@@ -947,11 +947,11 @@ def main() -> None:
                 log(f"{name}: {USERS} booking requests over {connections} connections")
                 runs[name] = wrk_bookings(wrk, service.base, workdir / f"{name}.tsv", connections, workdir)
                 checks[name] = asyncio.run(ledger(url, data.sets[name].event_ids))
-            log(f"checkout_64: {USERS} holds, each confirmed when granted, over 64 connections")
-            runs["checkout_64"] = wrk_bookings(
-                wrk, service.base, workdir / "checkout_64.tsv", 64, workdir, script="checkout.lua"
+            log(f"hold_confirm_64: {USERS} holds, each confirmed when granted, over 64 connections")
+            runs["hold_confirm_64"] = wrk_bookings(
+                wrk, service.base, workdir / "hold_confirm_64.tsv", 64, workdir, script="hold_confirm.lua"
             )
-            checks["checkout_64"] = asyncio.run(ledger(url, data.sets["checkout_64"].event_ids))
+            checks["hold_confirm_64"] = asyncio.run(ledger(url, data.sets["hold_confirm_64"].event_ids))
             log("waiting for the email worker to send the sales' emails")
             outbox = asyncio.run(drain_outbox(url))
             log(f"browse: {BROWSE_SECONDS} s over 64 connections, {BROWSE_EVENTS} events")
@@ -1003,7 +1003,7 @@ def main() -> None:
             "spread_sale": {
                 "64": booking_figures(runs["spread_64"], checks["spread_64"], db_runs["db_spread_64"]),
             },
-            "checkout": {"64": checkout_figures(runs["checkout_64"], checks["checkout_64"])},
+            "hold_confirm": {"64": hold_confirm_figures(runs["hold_confirm_64"], checks["hold_confirm_64"])},
             "browse": {"64": browse_figures(runs["browse_64"])},
         },
     }
