@@ -10,10 +10,12 @@ one insert wins (docs/tickets.md).
 import hmac
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.accounts.auth import CheckinDevice
@@ -246,10 +248,16 @@ async def _replay(session: AsyncSession, event: Event, data: CheckInCreate) -> C
     return _checkin_read(await repository.checkin_view(session, first.id))
 
 
+_INSTANT = TypeAdapter(datetime)
+
+
 def _already_checked_in(standing: CheckIn, event: Event) -> AlreadyCheckedIn:
+    """The refusal of a second admission: ``detail`` says when in the event's time, ``checked_in_at``
+    is the instant as every other timestamp of the API is written."""
     when = local_time(standing.created_at.isoformat(), event.timezone)
     return AlreadyCheckedIn(
-        f"This ticket was already checked in: {when}.", checked_in_at=standing.created_at.isoformat()
+        f"This ticket was already checked in: {when}.",
+        checked_in_at=_INSTANT.dump_python(standing.created_at, mode="json"),
     )
 
 
