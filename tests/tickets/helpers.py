@@ -109,7 +109,8 @@ def split_code(code: str) -> tuple[bytes, bytes]:
     """A code's signed payload and its signature, by the documented format (docs/tickets.md), written
     here from the document, not from the service's code."""
     raw = base64.b32decode(code + "=" * (-len(code) % 8))
-    assert len(raw) == 97 and raw[0] == 1
+    assert len(raw) == 97
+    assert raw[0] == 1
     return raw[:33], raw[33:]
 
 

@@ -6,7 +6,7 @@ import re
 import uuid
 
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 
 from boxoffice.models import Ticket
@@ -174,8 +174,8 @@ async def test_only_the_holder_or_an_admin_renames_a_ticket_and_never_a_cancelle
     stranger = await create_account(client)
     first, second = await tickets_of(client, door.attendee, door.booking["id"])
 
-    def rename(account_headers: dict[str, str], ticket_id: str, **body: object) -> object:
-        return client.patch(f"/api/v1/tickets/{ticket_id}", json=body, headers=account_headers)
+    async def rename(account_headers: dict[str, str], ticket_id: str, **body: object) -> Response:
+        return await client.patch(f"/api/v1/tickets/{ticket_id}", json=body, headers=account_headers)
 
     assert_problem(await rename(door.organizer.headers, first["id"], holder_name="X Y"), 403, "forbidden")
     assert_problem(await rename(stranger.headers, first["id"], holder_name="X Y"), 404, "not_found")
