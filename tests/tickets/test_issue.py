@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from boxoffice.models import Ticket
 from tests.bookings.helpers import (
-    book,
     booked,
     cancel_booking,
     change_booking,
@@ -22,6 +21,7 @@ from tests.bookings.helpers import (
 from tests.factories import (
     assert_ledger_consistent,
     assert_problem,
+    book,
     create_account,
     create_admin,
     create_published_event,
