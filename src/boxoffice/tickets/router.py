@@ -29,7 +29,9 @@ door = APIRouter(tags=["check-in"])
 _IMAGE_CACHE = "private, max-age=86400"
 
 
-@router.get("/bookings/{booking_id}/tickets", response_model=list[TicketRead], responses=problems(401, 404))
+@router.get(
+    "/bookings/{booking_id}/tickets", response_model=list[TicketRead], responses=problems(401, 403, 404)
+)
 async def booking_tickets(booking_id: UUID, session: SessionDep, user: CurrentUser) -> list[TicketRead]:
     """A booking's tickets, one per seat, cancelled ones included: for the holder, the event's organizer
     and admins."""
@@ -41,7 +43,7 @@ def _image_route(kind: ImageKind) -> dict[str, Any]:
         "response_class": Response,
         "responses": {
             200: {"content": {MEDIA_TYPES[kind]: {}}, "description": f"The QR code as {kind.value.upper()}"},
-            **problems(401, 404),
+            **problems(401, 403, 404),
         },
     }
 

@@ -8,7 +8,10 @@ from boxoffice.accounts.schemas import FullName
 from boxoffice.core.schemas import InputModel, OutputModel
 from boxoffice.models import CheckInBy, TicketStatus
 
-_CODE_EXAMPLE = "AH3K...(156 characters)...Q7A"
+_CODE_EXAMPLE = (
+    "AEBU4LIVRZUUQC5INYKQU47PXMBSXSLCSNDA3XFMWNPSIKQ75PXNVASJLBCE6UHYQ2QDAFCKXKRXJW"
+    "P43T7LPTGU4CMR2XC62ZDAHMS5PQ5U2YQT55LBQ2LNIKBAOIEDFNIUSUZRQ2JHIXRRAGRJYPNCTEAA"
+)
 
 
 class TicketRead(OutputModel):
