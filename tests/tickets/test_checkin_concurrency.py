@@ -3,6 +3,7 @@ transaction, so the database, not Python, decides which scanner admits a ticket.
 
 import asyncio
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -10,6 +11,7 @@ from httpx import AsyncClient, Response
 
 from tests.bookings.helpers import cancel_booking
 from tests.factories import assert_ledger_consistent, assert_problem
+from tests.processes import boxoffice_serve
 from tests.tickets.helpers import check_in, checkins_url, door_scene, door_token, tickets_of, undo
 
 
@@ -99,3 +101,35 @@ async def test_scans_racing_a_cancellation_end_cleanly_and_admit_each_ticket_at_
     assert [t["status"] for t in final] == ["cancelled"] * 3
     assert {t["id"] for t in final if t["checked_in_at"] is not None} == set(admitted)
     await assert_ledger_consistent(app)
+
+
+@pytest.mark.slow
+async def test_two_server_processes_admit_a_ticket_once(database_url: str, tmp_path: Path) -> None:
+    """Scanners at two `boxoffice serve` processes admit one ticket at once: still one admission,
+    decided by the database."""
+    settings = {"rate_limits_enabled": "false", "run_worker": "false", "secret_key": "door-test-" + "k" * 32}
+    with (
+        boxoffice_serve(database_url, tmp_path / "first", **settings) as first,
+        boxoffice_serve(database_url, tmp_path / "second", **settings) as second,
+    ):
+        async with (
+            AsyncClient(base_url=first.base, timeout=30) as one,
+            AsyncClient(base_url=second.base, timeout=30) as two,
+        ):
+            door = await door_scene(one, quantity=1)
+            token = await door_token(one, door.organizer, door.event_id)
+            [ticket] = await tickets_of(one, door.attendee, door.booking["id"])
+
+            responses = await asyncio.gather(
+                *(
+                    check_in(http, token, door.event_id, ticket["code"])
+                    for _ in range(10)
+                    for http in (one, two)
+                )
+            )
+
+            _no_server_errors(responses)
+            assert Counter(r.status_code for r in responses) == {201: 1, 409: 19}
+            [admitted] = [r.json() for r in responses if r.status_code == 201]
+            refused = {r.json()["checked_in_at"] for r in responses if r.status_code == 409}
+            assert refused == {admitted["created_at"]}
