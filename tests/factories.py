@@ -12,7 +12,17 @@ from sqlalchemy import func, select, update
 
 from boxoffice.accounts import service as accounts_service
 from boxoffice.core.security import Passwords
-from boxoffice.models import Booking, BookingStatus, Event, Hold, HoldStatus, Role, TicketType
+from boxoffice.models import (
+    Booking,
+    BookingStatus,
+    Event,
+    Hold,
+    HoldStatus,
+    Role,
+    Ticket,
+    TicketStatus,
+    TicketType,
+)
 
 DEFAULT_PASSWORD = "s3cret-passw0rd"
 _sequence = itertools.count(1)
@@ -146,7 +156,9 @@ async def set_event_times(app: FastAPI, event_id: str, **times: datetime) -> Non
 
 async def assert_ledger_consistent(app: FastAPI) -> None:
     """For every ticket type: sold == the sum of its confirmed bookings' quantities, held == the sum
-    of its active holds' quantities, and sold + held <= capacity."""
+    of its active holds' quantities, and sold + held <= capacity. And every booking has as many valid
+    tickets as its quantity while confirmed, none once cancelled."""
+    await assert_tickets_match_bookings(app)
     async with app.state.database.reader() as session:
         confirmed = (
             select(Booking.ticket_type_id, func.coalesce(func.sum(Booking.quantity), 0).label("total"))
@@ -178,3 +190,26 @@ async def assert_ledger_consistent(app: FastAPI) -> None:
         assert sold == (booked or 0), f"ticket type {ticket_type_id}: sold {sold} != confirmed {booked}"
         assert held == (holding or 0), f"ticket type {ticket_type_id}: held {held} != active holds {holding}"
         assert sold + held <= capacity
+
+
+async def assert_tickets_match_bookings(app: FastAPI) -> None:
+    """A confirmed booking has ``quantity`` valid tickets, numbered uniquely; a cancelled one has none."""
+    async with app.state.database.reader() as session:
+        valid = (
+            select(Ticket.booking_id, func.count().label("valid"))
+            .where(Ticket.status == TicketStatus.VALID)
+            .group_by(Ticket.booking_id)
+            .subquery()
+        )
+        rows = (
+            await session.execute(
+                select(Booking.id, Booking.status, Booking.quantity, valid.c.valid).outerjoin(
+                    valid, valid.c.booking_id == Booking.id
+                )
+            )
+        ).all()
+    for booking_id, status, quantity, tickets in rows:
+        expected = quantity if status is BookingStatus.CONFIRMED else 0
+        assert (tickets or 0) == expected, (
+            f"booking {booking_id} ({status}, {quantity}) has {tickets} valid tickets"
+        )

@@ -24,6 +24,8 @@ from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
 from boxoffice.events.totals import CatalogueTotals
+from boxoffice.tickets.router import door as door_router
+from boxoffice.tickets.router import router as tickets_router
 
 API_PREFIX = "/api/v1"
 
@@ -43,6 +45,11 @@ TAGS = [
     {
         "name": "holds",
         "description": "Checkout holds: tickets held for a few minutes, then confirmed or given back.",
+    },
+    {"name": "tickets", "description": "Tickets, one per seat, with their signed codes and QR images."},
+    {
+        "name": "check-in",
+        "description": "The door: check-in and undo, keys for offline scanners, door devices' tokens.",
     },
     {"name": "admin", "description": "Users, roles, bans, platform figures and the audit log (admins only)."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
@@ -105,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(users_router)
     api.include_router(events_router)
     api.include_router(bookings_router)
+    api.include_router(tickets_router)
+    api.include_router(door_router)
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health.router)

@@ -47,11 +47,12 @@ async def test_stats_of_an_event_without_bookings_are_zero(client: AsyncClient) 
         "tickets_available",
         "bookings_confirmed",
         "bookings_cancelled",
+        "checked_in",
         "revenue",
         "ticket_types",
     }
     assert (stats["capacity"], stats["tickets_sold"], stats["tickets_available"]) == (115, 0, 115)
-    assert (stats["bookings_confirmed"], stats["bookings_cancelled"]) == (0, 0)
+    assert (stats["bookings_confirmed"], stats["bookings_cancelled"], stats["checked_in"]) == (0, 0, 0)
     assert stats["revenue"] == "0.00"
     assert [
         (t["id"], t["name"], t["capacity"], t["sold"], t["available"], t["revenue"])

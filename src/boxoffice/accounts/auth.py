@@ -4,6 +4,11 @@ A token's signature and expiry are checked in Python (``token_claims``); whether
 still alive and its account active is for the database to say, on every request, so logout, bans and
 password changes act at once. ``authenticate_all`` does that for many callers in one query (a batch of
 bookings); a single request is the batch of one.
+
+A door device signs in with a check-in token instead (``CheckinDevice``): it may check tickets in,
+undo check-ins and read the check-in keys of its one event, and only the routes that say so
+(``CheckinCaller``) take one. Everywhere else a check-in token is refused with 403 before anything
+is looked up.
 """
 
 from collections.abc import Sequence
@@ -18,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.accounts import repository
 from boxoffice.core.deps import SessionDep, TokensDep
 from boxoffice.core.errors import Forbidden, NotAuthenticated
-from boxoffice.core.security import TokenClaims, Tokens, TokenType
+from boxoffice.core.security import TokenClaims, Tokens, TokenType, is_checkin_token, secret_digest
 from boxoffice.models import Role, User
 
 bearer_scheme = OAuth2PasswordBearer(
@@ -38,10 +43,25 @@ class Principal:
     session_id: UUID
 
 
+@dataclass(frozen=True)
+class CheckinDevice:
+    """A door device authenticated by a check-in token: it acts for one event, and only at the door."""
+
+    token_id: UUID
+    event_id: UUID
+    name: str
+
+
+DOOR_ONLY = "A check-in token may only check tickets in, undo check-ins and read check-in keys."
+
+
 def token_claims(tokens: Tokens, token: str | None) -> TokenClaims:
-    """What a genuine, unexpired access token says: 401 without one, or if it is invalid or expired."""
+    """What a genuine, unexpired access token says: 401 without one, or if it is invalid or expired;
+    403 for a check-in token, which is not an access token."""
     if not token:
         raise NotAuthenticated("Send an access token as 'Authorization: Bearer <token>'.")
+    if is_checkin_token(token):
+        raise Forbidden(DOOR_ONLY)
     claims = tokens.decode(token, TokenType.ACCESS)
     if claims is None:
         raise NotAuthenticated("The access token is invalid or has expired.")
@@ -72,6 +92,19 @@ async def authenticate(session: AsyncSession, tokens: Tokens, token: str | None)
     return answer
 
 
+async def authenticate_checkin_caller(
+    session: AsyncSession, tokens: Tokens, token: str | None
+) -> User | CheckinDevice:
+    """The caller of a door route: a door device behind a live check-in token, or a user behind an
+    access token; 401 otherwise."""
+    if token is None or not is_checkin_token(token):
+        return (await authenticate(session, tokens, token)).user
+    checkin_token = await repository.active_checkin_token(session, secret_digest(token))
+    if checkin_token is None:
+        raise NotAuthenticated("This check-in token is unknown or has been revoked.")
+    return CheckinDevice(token_id=checkin_token.id, event_id=checkin_token.event_id, name=checkin_token.name)
+
+
 async def _principal(session: SessionDep, tokens: TokensDep, token: BearerToken) -> Principal:
     return await authenticate(session, tokens, token)
 
@@ -92,7 +125,13 @@ async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
     return user
 
 
+async def _checkin_caller(session: SessionDep, tokens: TokensDep, token: BearerToken) -> User | CheckinDevice:
+    return await authenticate_checkin_caller(session, tokens, token)
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 OrganizerUser = Annotated[User, Depends(_organizer_user)]
 AdminUser = Annotated[User, Depends(_admin_user)]
+CheckinCaller = Annotated[User | CheckinDevice, Depends(_checkin_caller)]
+"""A user (the event's organizer or an admin: the service checks) or a door device of the event."""

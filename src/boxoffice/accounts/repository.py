@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.core.db import rows_affected, utcnow, violates_unique
 from boxoffice.core.errors import EmailTaken
-from boxoffice.models import AuthSession, PasswordResetToken, User
+from boxoffice.models import AuthSession, CheckinToken, PasswordResetToken, User
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -33,6 +33,14 @@ async def save_user(session: AsyncSession, user: User) -> User:
             raise EmailTaken(f"An account with email {user.email} already exists.") from error
         raise
     return user
+
+
+async def active_checkin_token(session: AsyncSession, token_hash: str) -> CheckinToken | None:
+    """The check-in token with this hash, unless it has been revoked."""
+    result = await session.scalars(
+        select(CheckinToken).where(CheckinToken.token_hash == token_hash, CheckinToken.revoked_at.is_(None))
+    )
+    return result.one_or_none()
 
 
 async def active_user_in_session(session: AsyncSession, user_id: UUID, session_id: UUID) -> User | None:

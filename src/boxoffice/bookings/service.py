@@ -2,7 +2,8 @@
 cancelling bookings, extending, releasing and expiring holds, the housekeeping the worker runs.
 
 Seats move only through ``repository.move_seats``, one conditional statement, always last in the
-transaction so the hot ticket-type row is locked as briefly as possible.
+transaction so the hot ticket-type row is locked as briefly as possible. Tickets follow their
+booking in the same transaction (``tickets.service``), before it.
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -30,6 +31,7 @@ from boxoffice.core.pagination import PageParams
 from boxoffice.events import access
 from boxoffice.models import Booking, BookingStatus, Event, Hold, HoldStatus, Role, User
 from boxoffice.notifications import outbox
+from boxoffice.tickets import service as tickets_service
 
 # No hold lives longer than this many hold times after it was made, however often it is extended.
 HOLD_EXTENSION_CAP = 3
@@ -92,7 +94,12 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     if "quantity" in made and not await repository.set_quantity(session, booking, made["quantity"][1]):
         raise AlreadyCancelled("This booking changed meanwhile; read it again.")
     await repository.reload(session, booking)
-    outbox.booking_changed(session, booking, event, made)
+    new_tickets = (
+        await tickets_service.change_ticket_count(session, booking, *made["quantity"])
+        if "quantity" in made
+        else []
+    )
+    outbox.booking_changed(session, booking, event, made, new_tickets)
     audit.record(session, user, Action.BOOKING_CHANGED, "booking", booking.id, changes=made)
     await session.flush()
     if "quantity" in made:
@@ -114,6 +121,7 @@ async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) ->
         reason = "Cancelled by an administrator."
     if not await repository.mark_cancelled(session, booking.id, reason):
         raise AlreadyCancelled("This booking is already cancelled.")
+    await tickets_service.cancel_booking_tickets(session, booking.id)
     await repository.reload(session, booking)
     outbox.booking_cancelled(session, booking, event, reason)
     audit.record(session, user, Action.BOOKING_CANCELLED, "booking", booking.id, reason=reason)
@@ -131,6 +139,7 @@ async def cancel_all_for_event(session: AsyncSession, user: User, event: Event, 
     cancelled = await repository.cancel_confirmed_of_event(
         session, event.id, reason or "The event was cancelled."
     )
+    await tickets_service.cancel_event_tickets(session, event.id)
     await _give_back(session, released, "held")
     outbox.event_cancelled(session, event, cancelled, reason)
     for booking in cancelled:

@@ -20,8 +20,9 @@ How a sale is written (docs/architecture.md has the measurements behind it):
   lock; idempotency keys claimed; the holds being confirmed locked; each sale's rules; the new
   bookings and holds in one insert each; seats allocated first come, first served
   (``allocation.allocate``) from what the locked read counted, after expiring the event's due holds
-  if they stand in the way; the losers' rows taken back; emails, audit entries and idempotent
-  answers for the winners; and last one conditional ledger statement per ticket type.
+  if they stand in the way; the losers' rows taken back; the winners' tickets in one insert
+  (``tickets.service``), their emails, audit entries and idempotent answers; and last one
+  conditional ledger statement per ticket type.
 - Each sale gets its own answer: the booking or hold, or its own 401, 404, 409 or 422.
 
 This shapes load only: the database enforces capacity, one active booking and one active hold per
@@ -58,8 +59,9 @@ from boxoffice.core.errors import (
     NotFound,
 )
 from boxoffice.core.security import TokenClaims, Tokens
-from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, Hold, HoldStatus, TicketType, User
+from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, Hold, HoldStatus, Ticket, TicketType, User
 from boxoffice.notifications import outbox
+from boxoffice.tickets import service as tickets_service
 
 # Enough for a rush on a small machine (tens of sales arrive during one transaction); small enough
 # that one transaction stays short and a statement has few parameters.
@@ -536,6 +538,9 @@ class _Batch:
             self.session,
             {ln.confirmed_hold.id: ln.booking.id for ln in winners if ln.confirmed_hold and ln.booking},
         )
+        tickets = await tickets_service.issue_tickets(
+            self.session, [line.booking for line in winners if line.booking is not None]
+        )
         for line in winners:
             tid = line.ticket_type.id
             if line.new_hold is not None:
@@ -546,7 +551,7 @@ class _Batch:
             sold[tid] = sold.get(tid, 0) + line.quantity
             if line.confirmed_hold is not None and line.confirmed_hold.status is HoldStatus.ACTIVE:
                 held[tid] = held.get(tid, 0) - line.quantity
-            self.outcomes[line.index] = self._booked(line)
+            self.outcomes[line.index] = self._booked(line, tickets[line.booking.id])
         await self.session.flush()
         for tid in sorted(set(sold) | set(held)):
             moved = await repository.move_seats(
@@ -557,11 +562,11 @@ class _Batch:
                     raise RuntimeError(f"seats of locked ticket type {tid} moved")
                 raise _SeatsTakenMeanwhile
 
-    def _booked(self, line: _Line) -> Booking | StoredResponse:
+    def _booked(self, line: _Line, tickets: list[Ticket]) -> Booking | StoredResponse:
         booking = line.booking
         assert booking is not None
         queued = self.queued[line.index]
-        outbox.booking_confirmed(self.session, booking, booking.event)
+        outbox.booking_confirmed(self.session, booking, booking.event, tickets)
         details: dict[str, object] = {"event_id": self.event_id, "quantity": booking.quantity}
         if line.confirmed_hold is not None:
             details["hold_id"] = line.confirmed_hold.id

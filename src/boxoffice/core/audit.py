@@ -32,6 +32,11 @@ class Action(StrEnum):
     BOOKING_CHANGED = "booking.changed"
     BOOKING_CANCELLED = "booking.cancelled"
     HOLD_RELEASED = "hold.released"
+    CHECKIN_CREATED = "checkin.created"
+    CHECKIN_UNDONE = "checkin.undone"
+    CHECKIN_TOKEN_CREATED = "checkin_token.created"  # noqa: S105  (an action name, not a secret)
+    CHECKIN_TOKEN_REVOKED = "checkin_token.revoked"  # noqa: S105  (an action name, not a secret)
+    TICKET_RENAMED = "ticket.renamed"
 
 
 @dataclass(frozen=True)

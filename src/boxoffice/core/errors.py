@@ -130,6 +130,14 @@ class HoldLimit(Conflict):
     code, title = "hold_limit", "Hold limit reached"
 
 
+class AlreadyCheckedIn(Conflict):
+    code, title = "already_checked_in", "Already checked in"
+
+
+class TicketCancelled(Conflict):
+    code, title = "ticket_cancelled", "Ticket cancelled"
+
+
 class IdempotencyInProgress(Conflict):
     code, title = "idempotency_in_progress", "Request with this key in progress"
 

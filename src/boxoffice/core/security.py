@@ -1,5 +1,6 @@
-"""Password hashing (Argon2id) and signed tokens (JWT)."""
+"""Password hashing (Argon2id), signed tokens (JWT), and the opaque tokens stored only as hashes."""
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -117,3 +118,23 @@ class Tokens:
             )
         except (jwt.PyJWTError, ValueError, TypeError, KeyError):
             return None
+
+
+# A door device's check-in token (tickets/): an opaque secret, told apart from an access token (a JWT)
+# by this prefix, so every endpoint that does not take one can refuse it without a database query.
+CHECKIN_TOKEN_PREFIX = "boci_"  # noqa: S105  (a prefix, not a secret)
+
+
+def new_checkin_token() -> str:
+    """A fresh check-in token: the prefix and 256 random bits."""
+    return CHECKIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_checkin_token(token: str) -> bool:
+    return token.startswith(CHECKIN_TOKEN_PREFIX)
+
+
+def secret_digest(secret: str) -> str:
+    """How an opaque secret is stored and looked up: its SHA-256, in hex. Such secrets carry 256
+    random bits, so a fast hash is enough (nothing to guess); the secret itself is never stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()

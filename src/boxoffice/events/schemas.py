@@ -206,6 +206,7 @@ class EventStats(OutputModel):
     tickets_available: int
     bookings_confirmed: int
     bookings_cancelled: int
+    checked_in: int = Field(description="Tickets admitted at the door (check-ins not undone)")
     revenue: MoneyOut
     ticket_types: list[TicketTypeStats]
 

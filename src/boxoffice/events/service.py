@@ -37,6 +37,7 @@ from boxoffice.events.schemas import (
 )
 from boxoffice.events.totals import CatalogueTotals
 from boxoffice.models import Event, EventStatus, TicketType, User
+from boxoffice.tickets import service as tickets_service
 
 DEFAULT_TICKET_TYPE = "General admission"
 # A published event's holders are told when any of these change.
@@ -91,6 +92,7 @@ async def create_event(session: AsyncSession, organizer: User, data: EventCreate
     ]
     _refresh_derived(event)
     await repository.add(session, event)
+    tickets_service.create_signing_key(session, event.id)
     return event
 
 
@@ -313,6 +315,7 @@ async def event_stats(session: AsyncSession, user: User, event_id: UUID) -> Even
         tickets_available=event.tickets_available,
         bookings_confirmed=figures.confirmed,
         bookings_cancelled=figures.cancelled,
+        checked_in=await tickets_service.checked_in_count(session, event.id),
         revenue=sum(figures.revenue_by_ticket_type.values(), start=figures.zero),
         ticket_types=[
             TicketTypeStats(

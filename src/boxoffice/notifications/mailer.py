@@ -25,6 +25,7 @@ class ConsoleMailer:
             subject=email.subject,
             body=email.text,
             attachments=[a.filename for a in email.attachments],
+            inline=[image.cid for image in email.inline],
         )
 
 
@@ -39,6 +40,18 @@ class SmtpMailer:
         message["Subject"] = email.subject
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
+        if email.inline:
+            html = message.get_body(preferencelist=("html",))
+            assert html is not None
+            for image in email.inline:
+                maintype, subtype = image.content_type.split("/", 1)
+                html.add_related(
+                    image.content,
+                    maintype=maintype,
+                    subtype=subtype,
+                    cid=f"<{image.cid}>",
+                    disposition="inline",
+                )
         for attachment in email.attachments:
             maintype, subtype = attachment.content_type.split("/", 1)
             message.add_attachment(

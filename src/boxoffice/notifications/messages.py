@@ -1,5 +1,6 @@
 """Turning an outbox row into an email: Jinja2 templates (text and HTML), times in the event's own
-time zone with the zone named, and an .ics calendar file for confirmed bookings."""
+time zone with the zone named, an .ics calendar file for confirmed bookings, and each ticket's QR
+code as a small inline PNG (no PDF: mail providers block them) beside a link to the tickets."""
 
 import json
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 
 from boxoffice.models import OutboxMessage
 from boxoffice.notifications.outbox import MessageKind
+from boxoffice.tickets import qr
 
 SUBJECTS = {
     MessageKind.BOOKING_CONFIRMED: "Your tickets for {{ event.title }} ({{ booking.code }})",
@@ -32,12 +34,27 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML part shows in place (``<img src="cid:...">``), sent alongside it."""
+
+    cid: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     to: str
     subject: str
     text: str
     html: str
     attachments: list[Attachment] = field(default_factory=list)
+    inline: list[InlineImage] = field(default_factory=list)
+
+
+def tickets_url(public_url: str, booking_id: str) -> str:
+    """Where a holder finds a booking's tickets: the page the emails link to."""
+    return f"{public_url.rstrip('/')}/bookings/{booking_id}/tickets"
 
 
 def local_time(moment: str | None, zone: str) -> str:
@@ -66,9 +83,16 @@ def _subject_template(kind: MessageKind) -> Template:
     return _environment().from_string(SUBJECTS[kind])
 
 
-def render(message: OutboxMessage) -> Email:
+def render(message: OutboxMessage, public_url: str) -> Email:
+    """The email of an outbox row; links start with ``public_url``. Drawing QR codes takes
+    milliseconds each: callers on the event loop run this in a thread."""
     kind = MessageKind(message.kind)
     context: dict[str, Any] = json.loads(message.payload)
+    tickets: list[dict[str, Any]] = context.setdefault("tickets", [])  # none in older rows
+    for ticket in tickets:
+        ticket["cid"] = f"ticket-{ticket['id']}@boxoffice"
+    if "booking" in context:
+        context["tickets_url"] = tickets_url(public_url, context["booking"]["id"])
     environment = _environment()
     subject = _subject_template(kind).render(**context).strip()
     email = Email(
@@ -79,6 +103,12 @@ def render(message: OutboxMessage) -> Email:
     )
     if kind is MessageKind.BOOKING_CONFIRMED:
         email.attachments.append(Attachment("event.ics", "text/calendar", calendar_file(context).encode()))
+    email.inline.extend(
+        InlineImage(
+            ticket["cid"], "image/png", qr.image(ticket["code"], qr.ImageKind.PNG, scale=qr.EMAIL_SCALE)
+        )
+        for ticket in tickets
+    )
     return email
 
 

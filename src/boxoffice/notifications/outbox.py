@@ -3,7 +3,7 @@ commit together or not at all. Nothing here talks to a mail server."""
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.core.db import insert_for
 from boxoffice.core.types import money_string
-from boxoffice.models import Booking, Event, OutboxMessage, User
+from boxoffice.models import Booking, Event, OutboxMessage, Ticket, User
 
 
 class MessageKind(StrEnum):
@@ -50,6 +50,19 @@ def _booking_facts(booking: Booking, event: Event) -> dict[str, Any]:
     }
 
 
+def _ticket_facts(booking: Booking, tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
+    """What the email shows of each ticket: the worker draws its QR code from ``code``."""
+    return [
+        {
+            "id": str(ticket.id),
+            "number": ticket.number,
+            "holder_name": ticket.holder_name or booking.holder_name,
+            "code": ticket.code,
+        }
+        for ticket in tickets
+    ]
+
+
 def _message(
     kind: MessageKind, recipient: str, payload: dict[str, Any], dedupe_key: str | None
 ) -> OutboxMessage:
@@ -69,12 +82,31 @@ def _about_booking(
     session.add(_message(kind, booking.holder_email, payload, None))
 
 
-def booking_confirmed(session: AsyncSession, booking: Booking, event: Event) -> None:
-    _about_booking(session, MessageKind.BOOKING_CONFIRMED, booking, event)
+def booking_confirmed(
+    session: AsyncSession, booking: Booking, event: Event, tickets: Sequence[Ticket]
+) -> None:
+    """The confirmation, carrying the booking's tickets (their QR codes, and a link to them)."""
+    _about_booking(
+        session, MessageKind.BOOKING_CONFIRMED, booking, event, tickets=_ticket_facts(booking, tickets)
+    )
 
 
-def booking_changed(session: AsyncSession, booking: Booking, event: Event, changes: dict[str, Any]) -> None:
-    _about_booking(session, MessageKind.BOOKING_CHANGED, booking, event, changes=changes)
+def booking_changed(
+    session: AsyncSession,
+    booking: Booking,
+    event: Event,
+    changes: dict[str, Any],
+    new_tickets: Sequence[Ticket] = (),
+) -> None:
+    """A change, carrying the tickets it added, if any."""
+    _about_booking(
+        session,
+        MessageKind.BOOKING_CHANGED,
+        booking,
+        event,
+        changes=changes,
+        tickets=_ticket_facts(booking, new_tickets),
+    )
 
 
 def booking_cancelled(session: AsyncSession, booking: Booking, event: Event, reason: str | None) -> None:

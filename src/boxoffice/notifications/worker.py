@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from uuid import UUID
 
+import anyio.to_thread
 import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, or_, select, update
@@ -147,7 +148,8 @@ class OutboxWorker:
                 await self._finish(message, OutboxStatus.SKIPPED)
                 OUTBOX_SKIPPED.inc()
                 return
-            await self._mailer.send(render(message))
+            email = await anyio.to_thread.run_sync(render, message, self._settings.public_url)
+            await self._mailer.send(email)
         except Exception as error:
             await self._failed(message, error)
             return
