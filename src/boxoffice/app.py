@@ -24,6 +24,8 @@ from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
 from boxoffice.events.totals import CatalogueTotals
+from boxoffice.waitlist import service as waitlist_service
+from boxoffice.waitlist.router import router as waitlist_router
 
 API_PREFIX = "/api/v1"
 
@@ -44,6 +46,10 @@ TAGS = [
         "name": "holds",
         "description": "Checkout holds: tickets held for a few minutes, then confirmed or given back.",
     },
+    {
+        "name": "waitlist",
+        "description": "Waiting lists: queue for returned tickets of a sold-out event; offers are holds.",
+    },
     {"name": "admin", "description": "Users, roles, bans, platform figures and the audit log (admins only)."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]
@@ -52,6 +58,7 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
+    waitlist_service.install()
     database = create_database(settings)
 
     @asynccontextmanager
@@ -105,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(users_router)
     api.include_router(events_router)
     api.include_router(bookings_router)
+    api.include_router(waitlist_router)
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health.router)

@@ -130,6 +130,14 @@ class HoldLimit(Conflict):
     code, title = "hold_limit", "Hold limit reached"
 
 
+class AlreadyWaiting(Conflict):
+    code, title = "already_waiting", "Already waiting"
+
+
+class TicketsAvailable(Conflict):
+    code, title = "tickets_available", "Tickets available"
+
+
 class IdempotencyInProgress(Conflict):
     code, title = "idempotency_in_progress", "Request with this key in progress"
 

@@ -38,7 +38,7 @@ _ORDERINGS: dict[EventSort, Ordering] = {
 _EVENTS = Event.__table__
 _TICKET_TYPES = TicketType.__table__
 _LISTED_EVENT_COLUMNS = tuple(column for column in _EVENTS.c if column.key in EventRead.model_fields)
-_LISTED_TICKET_TYPE_COLUMNS = ("id", "name", "price", "capacity", "sold", "held")
+_LISTED_TICKET_TYPE_COLUMNS = ("id", "name", "price", "capacity", "sold", "held", "waiting")
 _LISTED_TICKET_TYPE_LABELS = tuple(
     _TICKET_TYPES.c[name].label(f"ticket_type_{name}") for name in _LISTED_TICKET_TYPE_COLUMNS
 )

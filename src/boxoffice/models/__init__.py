@@ -10,6 +10,7 @@ from boxoffice.models.outbox_message import OutboxMessage, OutboxStatus
 from boxoffice.models.password_reset_token import PasswordResetToken
 from boxoffice.models.ticket_type import TicketType
 from boxoffice.models.user import Role, User
+from boxoffice.models.waitlist_entry import WaitlistEntry, WaitlistStatus
 
 __all__ = [
     "ACTIVE",
@@ -30,4 +31,6 @@ __all__ = [
     "Role",
     "TicketType",
     "User",
+    "WaitlistEntry",
+    "WaitlistStatus",
 ]

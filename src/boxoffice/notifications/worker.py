@@ -147,7 +147,7 @@ class OutboxWorker:
                 await self._finish(message, OutboxStatus.SKIPPED)
                 OUTBOX_SKIPPED.inc()
                 return
-            await self._mailer.send(render(message))
+            await self._mailer.send(render(message, self._settings.public_url))
         except Exception as error:
             await self._failed(message, error)
             return
