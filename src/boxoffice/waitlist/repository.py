@@ -271,8 +271,9 @@ async def end_line_of_event(session: AsyncSession, event_id: UUID, now: datetime
 
 
 async def lines_with_free_tickets(session: AsyncSession, now: datetime, limit: int) -> list[UUID]:
-    """Ticket types of events on sale with people waiting and tickets neither sold nor held: tickets
-    nobody has been offered yet (the partial index on ``waiting > 0`` keeps this cheap)."""
+    """Ticket types of events on sale (``rules.ensure_on_sale``) with people waiting and tickets
+    neither sold nor held: tickets nobody has been offered yet (the partial index on ``waiting > 0``
+    keeps this cheap)."""
     query = (
         select(TicketType.id)
         .join(Event, Event.id == TicketType.event_id)
@@ -281,6 +282,11 @@ async def lines_with_free_tickets(session: AsyncSession, now: datetime, limit: i
             TicketType.sold + TicketType.held < TicketType.capacity,
             Event.status == EventStatus.PUBLISHED,
             Event.starts_at > now,
+            func.coalesce(Event.sales_end_at, Event.starts_at) > now,
+            or_(
+                func.coalesce(Event.sales_start_at, Event.published_at).is_(None),
+                func.coalesce(Event.sales_start_at, Event.published_at) <= now,
+            ),
         )
         .order_by(TicketType.id)
         .limit(limit)
