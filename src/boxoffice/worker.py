@@ -73,7 +73,10 @@ async def expire_holds_now(database: Database, batch: int = bookings_service.EXP
 async def offer_free_tickets_now(database: Database) -> int:
     """Offer the free tickets of every ticket type whose line was not offered them when they became
     free (normally offers are made in the transaction that frees tickets; see docs/architecture.md),
-    one transaction per ticket type; how many ticket types had some."""
+    one transaction per ticket type; how many ticket types had some. Lines of events that have
+    started are ended first."""
+    async with database.unit_of_work() as session:
+        await waitlist_service.end_lines_of_started_events(session)
     async with database.reader() as session:
         lines = await waitlist_service.lines_with_free_tickets(session)
     for ticket_type_id in lines:

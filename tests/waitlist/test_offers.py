@@ -18,6 +18,7 @@ from tests.bookings.helpers import (
     many_accounts,
     published_scene,
     run_out,
+    start_event,
 )
 from tests.factories import assert_ledger_consistent, assert_problem, book, create_account, set_event_times
 from tests.waitlist.helpers import (
@@ -341,3 +342,31 @@ async def test_a_waiting_person_booking_through_the_public_path_is_refused(
     assert_problem(await book(client, person, scene.event_id), 409, "sold_out")
     assert_problem(await join(client, person, scene.event_id), 409, "already_waiting")
     await assert_ledger_consistent(app)
+
+
+async def test_once_the_event_has_started_its_line_ends(app: FastAPI, client: AsyncClient) -> None:
+    scene = await sold_out(client, capacity=1)
+    person = await create_account(client)
+    await joined(client, person, scene.event_id)
+    await start_event(app, scene.event_id)
+
+    assert await offer_free_tickets_now(app.state.database) == 0
+    entry = await my_entry(client, person)
+    assert (entry["status"], entry["position"]) == ("expired", None)
+    assert await line_figures(client, scene.event_id) == [(1, 0, 0, 0)]
+    await assert_ledger_consistent(app)
+
+
+async def test_a_ticket_type_with_people_waiting_cannot_be_deleted(client: AsyncClient) -> None:
+    scene = await published_scene(
+        client,
+        ticket_types=[
+            {"name": "Standing", "price": "10", "capacity": 1},
+            {"name": "Seated", "price": "20", "capacity": 1},
+        ],
+    )
+    standing = scene.event["ticket_types"][0]["id"]
+    await held(client, scene.attendee, scene.event_id, ticket_type_id=standing)
+    await joined(client, await create_account(client), scene.event_id, ticket_type_id=standing)
+    url = f"/api/v1/events/{scene.event_id}/ticket-types/{standing}"
+    assert_problem(await client.delete(url, headers=scene.organizer.headers), 409, "has_sales")

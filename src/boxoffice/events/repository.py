@@ -252,7 +252,12 @@ async def delete_unsold_ticket_type(session: AsyncSession, ticket_type_id: UUID)
     """Delete a ticket type that has never been booked and has nothing held; False otherwise."""
     result = await session.execute(
         delete(TicketType)
-        .where(TicketType.id == ticket_type_id, TicketType.sold == 0, TicketType.held == 0)
+        .where(
+            TicketType.id == ticket_type_id,
+            TicketType.sold == 0,
+            TicketType.held == 0,
+            TicketType.waiting == 0,
+        )
         .execution_options(synchronize_session=False)
     )
     return rows_affected(result) == 1

@@ -269,8 +269,8 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
         await repository.delete_unsold_ticket_type(session, ticket_type.id)
     ):
         raise HasSales(
-            f"'{ticket_type.name}' has bookings or tickets held; it cannot be deleted. Lower its capacity "
-            "instead."
+            f"'{ticket_type.name}' has bookings, tickets held or people waiting; it cannot be deleted. "
+            "Lower its capacity instead."
         )
 
 

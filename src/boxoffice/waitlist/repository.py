@@ -270,6 +270,35 @@ async def end_line_of_event(session: AsyncSession, event_id: UUID, now: datetime
     return list(result.scalars())
 
 
+async def end_lines_of_started_events(session: AsyncSession, now: datetime) -> list[UUID]:
+    """End the waiting entries of events that have started (nothing more can be offered) and empty
+    their lines; the ids of the entries ended. Offers still open end with their holds."""
+    started = (
+        select(TicketType.id)
+        .join(Event, Event.id == TicketType.event_id)
+        .where(TicketType.waiting > 0, Event.starts_at <= now)
+        .with_for_update(of=TicketType)
+    )
+    ticket_types = list(await session.scalars(started))
+    if not ticket_types:
+        return []
+    result = await session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.ticket_type_id.in_(ticket_types), WaitlistEntry.status == WaitlistStatus.WAITING)
+        .values(status=WaitlistStatus.EXPIRED, active_key=None, ended_at=now)
+        .returning(WaitlistEntry.id)
+        .execution_options(synchronize_session=False)
+    )
+    ended = list(result.scalars())
+    await session.execute(
+        update(TicketType)
+        .where(TicketType.id.in_(ticket_types))
+        .values(waiting=0)
+        .execution_options(synchronize_session=False)
+    )
+    return ended
+
+
 async def lines_with_free_tickets(session: AsyncSession, now: datetime, limit: int) -> list[UUID]:
     """Ticket types of events on sale (``rules.ensure_on_sale``) with people waiting and tickets
     neither sold nor held: tickets nobody has been offered yet (the partial index on ``waiting > 0``

@@ -118,6 +118,11 @@ async def event_line(
     return event, entries, total
 
 
+async def end_lines_of_started_events(session: AsyncSession) -> int:
+    """Once an event has started its lines are over: their waiting entries end (``expired``)."""
+    return len(await repository.end_lines_of_started_events(session, utcnow()))
+
+
 async def lines_with_free_tickets(session: AsyncSession, limit: int = SWEEP_BATCH) -> list[UUID]:
     """Ticket types whose free tickets nobody has been offered (the worker's look)."""
     return await repository.lines_with_free_tickets(session, utcnow(), limit)
