@@ -242,3 +242,38 @@ async def test_two_server_processes_take_cancellations_and_sweep_expiring_offers
 
     await _assert_offers_follow_the_line(app, offered=20, expired=20)
     assert await line_figures(client, scene.event_id) == [(0, 20, 10, 0)]
+
+
+async def test_joins_racing_cancellations_never_leave_a_free_ticket_while_anyone_waits(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """No worker runs here: whatever the order, a join and a return of the same ticket type see each
+    other (the ticket type's row), so a ticket is either offered or on sale with nobody waiting."""
+    scene = await sold_out(client, capacity=10)
+    people = await many_accounts(client, 20)
+
+    outcomes = await asyncio.gather(
+        *(
+            cancel_booking(client, b, booking["id"])
+            for b, booking in zip(scene.buyers, scene.bookings, strict=True)
+        ),
+        *(
+            client.post(f"/api/v1/events/{scene.event_id}/waitlist", json={}, headers=p.headers)
+            for p in people
+        ),
+    )
+
+    cancellations, joins = list(outcomes[:10]), list(outcomes[10:])
+    _no_server_errors([*cancellations, *joins])
+    assert _codes(cancellations) == {200: 10}
+    assert set(_codes(joins)) <= {201, "tickets_available"}
+    [(sold, held, waiting, available)] = await line_figures(client, scene.event_id)
+    rows = await entries(app)
+    assert len(rows) == _codes(joins)[201]
+    assert sold == 0
+    assert held == sum(row.status is WaitlistStatus.OFFERED for row in rows)
+    assert waiting == sum(row.status is WaitlistStatus.WAITING for row in rows)
+    # Either everything returned was offered, or nobody is left waiting.
+    assert waiting == 0 or held == 10
+    assert available == (10 - held if waiting == 0 else 0)
+    await _assert_offers_follow_the_line(app, offered=held)

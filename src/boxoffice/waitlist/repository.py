@@ -117,6 +117,15 @@ async def join_line(session: AsyncSession, ticket_type_id: UUID) -> bool:
     return rows_affected(result) == 1
 
 
+async def stamp_joined(session: AsyncSession, entry: WaitlistEntry) -> None:
+    await session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id)
+        .values(created_at=entry.created_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def position_of(session: AsyncSession, entry: WaitlistEntry) -> int:
     return int(await session.scalar(select(_ahead_of(entry) + 1)) or 1)
 

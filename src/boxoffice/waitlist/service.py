@@ -77,6 +77,10 @@ async def join(session: AsyncSession, user: User, event_id: UUID, data: Waitlist
             f"'{ticket_type.name}' has {ticket_type.free} tickets on sale; book them instead.",
             available=ticket_type.free,
         )
+    # The place in line is taken now, under the ticket type's row lock, which every join and every
+    # hand-over of the ticket type takes: the line's order is the order in which joins commit.
+    entry.created_at = utcnow()
+    await repository.stamp_joined(session, entry)
     position = await repository.position_of(session, entry)
     outbox.waitlist_joined(session, user.email, entry, event, position)
     return entry, position
