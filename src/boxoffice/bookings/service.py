@@ -176,6 +176,17 @@ async def forget_stale_idempotency_keys(session: AsyncSession, now: datetime) ->
     return await idempotency.forget_stale(session, now)
 
 
+async def event_for_sale(session: AsyncSession, event_id: UUID) -> Event | None:
+    """The event with its ticket types under the KEY SHARE lock every sale takes (a waiting-list join
+    too): it waits for an event cancellation under way and then sees it."""
+    return await repository.event_for_booking(session, event_id)
+
+
+async def users_with_booking(session: AsyncSession, event_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
+    """Which of these users hold a confirmed booking for the event."""
+    return await repository.users_with_active_booking(session, event_id, user_ids)
+
+
 async def event_has_bookings(session: AsyncSession, event_id: UUID) -> bool:
     return await repository.event_has_bookings(session, event_id)
 

@@ -5,15 +5,13 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from boxoffice.core.db import insert_for, rows_affected
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import (
-    ACTIVE,
-    Booking,
     Event,
     EventStatus,
     Hold,
@@ -51,19 +49,6 @@ _POSITION = (_ahead_of(WaitlistEntry) + 1).label("position")
 _LINE_ORDER = (WaitlistEntry.created_at, WaitlistEntry.id)
 
 
-async def event_for_join(session: AsyncSession, event_id: UUID) -> Event | None:
-    """The event with its ticket types, under a KEY SHARE lock (PostgreSQL) as a sale takes it: a
-    join waits for an event cancellation under way and then sees it."""
-    query = (
-        select(Event)
-        .where(Event.id == event_id)
-        .options(joinedload(Event.ticket_types))
-        .with_for_update(read=True, key_share=True, of=Event)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.scalars(query)).unique().one_or_none()
-
-
 async def event_of_ticket_type(session: AsyncSession, ticket_type_id: UUID) -> Event:
     query = (
         select(Event)
@@ -80,18 +65,6 @@ async def events_by_id(session: AsyncSession, event_ids: Collection[UUID]) -> di
         return {}
     query = select(Event).where(Event.id.in_(event_ids)).options(joinedload(Event.ticket_types))
     return {event.id: event for event in (await session.scalars(query)).unique()}
-
-
-async def has_active_booking(session: AsyncSession, event_id: UUID, user_id: UUID) -> bool:
-    return bool(
-        await session.scalar(
-            select(
-                exists().where(
-                    Booking.event_id == event_id, Booking.user_id == user_id, Booking.active_key == ACTIVE
-                )
-            )
-        )
-    )
 
 
 async def insert_entry(session: AsyncSession, entry: WaitlistEntry) -> bool:
@@ -197,15 +170,6 @@ async def waiting_entries(
         .with_for_update(skip_locked=True, of=WaitlistEntry)
     )
     return [(entry, email) for entry, email in (await session.execute(query)).all()]
-
-
-async def users_with_booking(session: AsyncSession, event_id: UUID, user_ids: Collection[UUID]) -> set[UUID]:
-    if not user_ids:
-        return set()
-    query = select(Booking.user_id).where(
-        Booking.event_id == event_id, Booking.user_id.in_(user_ids), Booking.active_key == ACTIVE
-    )
-    return set(await session.scalars(query))
 
 
 async def users_with_hold(session: AsyncSession, event_id: UUID, user_ids: Collection[UUID]) -> set[UUID]:

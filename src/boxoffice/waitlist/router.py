@@ -12,6 +12,7 @@ from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep
 from boxoffice.core.ratelimit import Budget, rate_limit
+from boxoffice.core.spreadsheet import safe_cell
 from boxoffice.models import Event, WaitlistEntry, WaitlistStatus
 from boxoffice.waitlist import service
 from boxoffice.waitlist.schemas import WaitlistEntryRead, WaitlistJoin
@@ -79,13 +80,6 @@ CSV_COLUMNS = (
     "offer_expires_at",
     "ended_at",
 )
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
 
 
 def _csv(event: Event, rows: list[tuple[WaitlistEntry, int]]) -> str:
@@ -107,7 +101,7 @@ def _csv(event: Event, rows: list[tuple[WaitlistEntry, int]]) -> str:
             hold.expires_at.isoformat() if hold is not None else None,
             entry.ended_at.isoformat() if entry.ended_at else None,
         )
-        writer.writerow([_cell(value) for value in values])
+        writer.writerow([safe_cell(value) for value in values])
     return buffer.getvalue()
 
 

@@ -48,7 +48,7 @@ EntryWithPosition = tuple[WaitlistEntry, int]
 async def join(session: AsyncSession, user: User, event_id: UUID, data: WaitlistJoin) -> EntryWithPosition:
     """Queue for returned tickets: only while nothing of the ticket type is on sale to the public
     (409 ``tickets_available``: book instead)."""
-    event = await repository.event_for_join(session, event_id)
+    event = await bookings_service.event_for_sale(session, event_id)
     if event is None or not access.may_see(event, user):
         raise NotFound("No such event.")
     ticket_type = rules.pick_ticket_type(event, data.ticket_type_id)
@@ -56,7 +56,7 @@ async def join(session: AsyncSession, user: User, event_id: UUID, data: Waitlist
     if not event.waitlist_enabled:
         raise EventNotBookable("This event has no waiting list.")
     rules.ensure_quantity_allowed(event, data.quantity)
-    if await repository.has_active_booking(session, event.id, user.id):
+    if await bookings_service.users_with_booking(session, event.id, [user.id]):
         raise AlreadyBooked("You already have a booking for this event; change its quantity instead.")
     entry = WaitlistEntry(
         id=uuid4(),
@@ -144,7 +144,7 @@ class _Line:
         now = utcnow()
         head = await repository.waiting_entries(session, ticket_type_id, free + LOOKAHEAD)
         users = {entry.user_id for entry, _ in head}
-        booked = await repository.users_with_booking(session, event.id, users)
+        booked = await bookings_service.users_with_booking(session, event.id, list(users))
         holding = await repository.users_with_hold(session, event.id, users)
         ended: list[UUID] = []
         chosen: list[tuple[WaitlistEntry, str]] = []
