@@ -75,10 +75,12 @@ async def offer_free_tickets_now(database: Database) -> int:
     free (normally offers are made in the transaction that frees tickets; see docs/architecture.md),
     one transaction per ticket type; how many ticket types had some. Lines of events that have
     started are ended first."""
-    async with database.unit_of_work() as session:
-        await waitlist_service.end_lines_of_started_events(session)
     async with database.reader() as session:
+        started = await waitlist_service.any_line_of_a_started_event(session)
         lines = await waitlist_service.lines_with_free_tickets(session)
+    if started:
+        async with database.unit_of_work() as session:
+            await waitlist_service.end_lines_of_started_events(session)
     for ticket_type_id in lines:
         async with database.unit_of_work() as session:
             await bookings_service.offer_free_tickets(session, ticket_type_id)

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -243,15 +243,22 @@ async def end_line_of_event(session: AsyncSession, event_id: UUID, now: datetime
     return list(result.scalars())
 
 
-async def end_lines_of_started_events(session: AsyncSession, now: datetime) -> list[UUID]:
-    """End the waiting entries of events that have started (nothing more can be offered) and empty
-    their lines; the ids of the entries ended. Offers still open end with their holds."""
-    started = (
+def _lines_of_started_events(now: datetime) -> Any:
+    return (
         select(TicketType.id)
         .join(Event, Event.id == TicketType.event_id)
         .where(TicketType.waiting > 0, Event.starts_at <= now)
-        .with_for_update(of=TicketType)
     )
+
+
+async def any_line_of_a_started_event(session: AsyncSession, now: datetime) -> bool:
+    return bool(await session.scalar(select(exists(_lines_of_started_events(now)))))
+
+
+async def end_lines_of_started_events(session: AsyncSession, now: datetime) -> list[UUID]:
+    """End the waiting entries of events that have started (nothing more can be offered) and empty
+    their lines; the ids of the entries ended. Offers still open end with their holds."""
+    started = _lines_of_started_events(now).with_for_update(of=TicketType)
     ticket_types = list(await session.scalars(started))
     if not ticket_types:
         return []

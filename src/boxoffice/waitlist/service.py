@@ -122,6 +122,10 @@ async def event_line(
     return event, entries, total
 
 
+async def any_line_of_a_started_event(session: AsyncSession) -> bool:
+    return await repository.any_line_of_a_started_event(session, utcnow())
+
+
 async def end_lines_of_started_events(session: AsyncSession) -> int:
     """Once an event has started its lines are over: their waiting entries end (``expired``)."""
     return len(await repository.end_lines_of_started_events(session, utcnow()))
