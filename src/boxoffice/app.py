@@ -26,6 +26,8 @@ from boxoffice.events.router import router as events_router
 from boxoffice.events.totals import CatalogueTotals
 from boxoffice.tickets.router import door as door_router
 from boxoffice.tickets.router import router as tickets_router
+from boxoffice.waitlist import service as waitlist_service
+from boxoffice.waitlist.router import router as waitlist_router
 
 API_PREFIX = "/api/v1"
 
@@ -51,6 +53,10 @@ TAGS = [
         "name": "check-in",
         "description": "The door: check-in and undo, keys for offline scanners, door devices' tokens.",
     },
+    {
+        "name": "waitlist",
+        "description": "Waiting lists: queue for returned tickets of a sold-out event; offers are holds.",
+    },
     {"name": "admin", "description": "Users, roles, bans, platform figures and the audit log (admins only)."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]
@@ -59,6 +65,7 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
+    waitlist_service.install()
     database = create_database(settings)
 
     @asynccontextmanager
@@ -114,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(bookings_router)
     api.include_router(tickets_router)
     api.include_router(door_router)
+    api.include_router(waitlist_router)
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health.router)

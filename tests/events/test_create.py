@@ -26,6 +26,8 @@ EVENT_FIELDS = {
     "status",
     "max_tickets_per_booking",
     "hold_minutes",
+    "waitlist_enabled",
+    "waitlist_offer_hours",
     "sales_start_at",
     "sales_end_at",
     "capacity",

@@ -32,7 +32,7 @@ async def test_adding_a_ticket_type_answers_201_with_it(client: AsyncClient) -> 
     )
     assert response.status_code == 201, response.text
     added = response.json()
-    assert set(added) == {"id", "name", "price", "capacity", "sold", "held", "available"}
+    assert set(added) == {"id", "name", "price", "capacity", "sold", "held", "waiting", "available"}
     assert (added["name"], added["price"], added["capacity"], added["sold"], added["available"]) == (
         "VIP",
         "99.90",
@@ -136,6 +136,7 @@ async def test_a_ticket_type_may_be_renamed_repriced_and_resized(client: AsyncCl
         "capacity": 8,
         "sold": 0,
         "held": 0,
+        "waiting": 0,
         "available": 8,
     }
     read = (await client.get(event_url(event["id"]), headers=organizer.headers)).json()

@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -141,29 +141,84 @@ async def lock_ticket_types(session: AsyncSession, event_id: UUID) -> None:
     await session.scalars(query)
 
 
-async def move_seats(session: AsyncSession, ticket_type_id: UUID, *, sold: int = 0, held: int = 0) -> bool:
+async def move_seats(
+    session: AsyncSession,
+    ticket_type_id: UUID,
+    *,
+    sold: int = 0,
+    held: int = 0,
+    waiting: int = 0,
+    public: bool = False,
+) -> bool:
     """The one statement that changes the seat ledger: add ``sold`` and ``held`` (either may be
-    negative) if the result stays within capacity and above zero. False means it would not: sold out,
-    when seats are being taken."""
+    negative) if the result stays within capacity and above zero, and ``waiting`` to the length of
+    its waiting list. ``public``: seats taken by the public sale, which takes none while anyone
+    waits. False means it would not fit: sold out, when seats are being taken."""
+    conditions = [
+        TicketType.id == ticket_type_id,
+        TicketType.sold + TicketType.held + (sold + held) <= TicketType.capacity,
+        TicketType.sold + sold >= 0,
+        TicketType.held + held >= 0,
+    ]
+    if public:
+        conditions.append(TicketType.waiting == 0)
     result = await session.execute(
         update(TicketType)
-        .where(
-            TicketType.id == ticket_type_id,
-            TicketType.sold + TicketType.held + (sold + held) <= TicketType.capacity,
-            TicketType.sold + sold >= 0,
-            TicketType.held + held >= 0,
+        .where(*conditions)
+        .values(
+            sold=TicketType.sold + sold, held=TicketType.held + held, waiting=TicketType.waiting + waiting
         )
-        .values(sold=TicketType.sold + sold, held=TicketType.held + held)
         .execution_options(synchronize_session=False)
     )
     return rows_affected(result) == 1
 
 
-async def seats_left(session: AsyncSession, ticket_type_id: UUID) -> int:
-    left = await session.scalar(
-        select(TicketType.capacity - TicketType.sold - TicketType.held).where(TicketType.id == ticket_type_id)
+@dataclass(frozen=True)
+class Ledger:
+    """A ticket type's ledger after a change."""
+
+    capacity: int
+    sold: int
+    held: int
+    waiting: int
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.sold - self.held
+
+
+async def return_seats(
+    session: AsyncSession, ticket_type_id: UUID, *, sold: int = 0, held: int = 0, waiting: int = 0
+) -> Ledger | None:
+    """Give seats back (``sold`` and ``held`` zero or negative) and change the line's length, in one
+    statement that locks the ticket type's row until the transaction ends; the ledger as it is then
+    (None if a count would go negative). With nothing to change it only locks and reads."""
+    result = await session.execute(
+        update(TicketType)
+        .where(
+            TicketType.id == ticket_type_id,
+            TicketType.sold + sold >= 0,
+            TicketType.held + held >= 0,
+            TicketType.waiting + waiting >= 0,
+        )
+        .values(
+            sold=TicketType.sold + sold, held=TicketType.held + held, waiting=TicketType.waiting + waiting
+        )
+        .returning(TicketType.capacity, TicketType.sold, TicketType.held, TicketType.waiting)
+        .execution_options(synchronize_session=False)
     )
-    return int(left or 0)
+    row = result.one_or_none()
+    return Ledger(*row) if row is not None else None
+
+
+async def seats_left(session: AsyncSession, ticket_type_id: UUID) -> int:
+    """What the public may still buy: nothing while anyone waits."""
+    ticket_type = await session.get(TicketType, ticket_type_id, populate_existing=True)
+    return ticket_type.available if ticket_type is not None else 0
+
+
+async def event_id_of_ticket_type(session: AsyncSession, ticket_type_id: UUID) -> UUID:
+    return (await session.scalars(select(TicketType.event_id).where(TicketType.id == ticket_type_id))).one()
 
 
 async def event_of(session: AsyncSession, event_id: UUID) -> Event:
@@ -209,6 +264,15 @@ async def mark_holds_confirmed(session: AsyncSession, bookings_by_hold: Mapping[
     )
 
 
+@dataclass
+class EndedHolds:
+    """What ending holds returns: their tickets per ticket type, and which of them were waiting-list
+    offers (hold id, entry id)."""
+
+    tickets: dict[UUID, int] = field(default_factory=dict)
+    offers: list[tuple[UUID, UUID]] = field(default_factory=list)
+
+
 async def end_active_holds(
     session: AsyncSession,
     conditions: Sequence[ColumnElement[bool]],
@@ -216,7 +280,7 @@ async def end_active_holds(
     *,
     skip_locked: bool,
     limit: int | None = None,
-) -> dict[UUID, int]:
+) -> EndedHolds:
     """End the active holds that match ``conditions`` (release or expire them) and return their
     tickets per ticket type, for the caller to give back with ``move_seats``.
 
@@ -224,27 +288,29 @@ async def end_active_holds(
     another transaction holds (one confirming, extending or ending it) is left to it; without, this
     waits for it and then sees its outcome. Either way each hold ends, and its tickets return,
     exactly once (SQLite runs one writer at a time)."""
-    query = select(Hold.id, Hold.ticket_type_id, Hold.quantity).where(
+    query = select(Hold.id, Hold.ticket_type_id, Hold.quantity, Hold.waitlist_entry_id).where(
         Hold.status == HoldStatus.ACTIVE, *conditions
     )
     if limit is not None:
         query = query.order_by(Hold.expires_at).limit(limit)
     rows = (await session.execute(query.with_for_update(skip_locked=skip_locked))).all()
+    ended = EndedHolds()
     if not rows:
-        return {}
+        return ended
     now = utcnow()
-    ended = await session.execute(
+    result = await session.execute(
         update(Hold)
         .where(Hold.id.in_([row.id for row in rows]), Hold.status == HoldStatus.ACTIVE)
         .values(status=status, active_key=None, ended_at=now)
         .execution_options(synchronize_session=False)
     )
-    if rows_affected(ended) != len(rows):
+    if rows_affected(result) != len(rows):
         raise RuntimeError("a locked hold changed under its lock")
-    tickets: dict[UUID, int] = {}
     for row in rows:
-        tickets[row.ticket_type_id] = tickets.get(row.ticket_type_id, 0) + row.quantity
-    return tickets
+        ended.tickets[row.ticket_type_id] = ended.tickets.get(row.ticket_type_id, 0) + row.quantity
+        if row.waitlist_entry_id is not None:
+            ended.offers.append((row.id, row.waitlist_entry_id))
+    return ended
 
 
 async def extend_hold(session: AsyncSession, hold: Hold, expires_at: datetime) -> bool:
@@ -343,6 +409,16 @@ async def cancel_confirmed_of_event(
     for booking in confirmed:
         await reload(session, booking)
     return list(confirmed)
+
+
+async def close_lines(session: AsyncSession, event_id: UUID) -> None:
+    """Empty the waiting lists of an event being cancelled (its entries were ended first)."""
+    await session.execute(
+        update(TicketType)
+        .where(TicketType.event_id == event_id, TicketType.waiting > 0)
+        .values(waiting=0)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def event_has_bookings(session: AsyncSession, event_id: UUID) -> bool:

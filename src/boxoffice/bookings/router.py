@@ -27,6 +27,7 @@ from boxoffice.core.errors import problems
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.schemas import QueryText
+from boxoffice.core.spreadsheet import safe_cell
 from boxoffice.core.types import money_string
 from boxoffice.models import Booking, BookingStatus, Hold
 
@@ -202,13 +203,7 @@ CSV_COLUMNS = (
     "cancelled_at",
     "cancellation_reason",
 )
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+_cell = safe_cell
 
 
 def _csv_row(booking: Booking) -> list[str]:

@@ -1,23 +1,28 @@
 """Booking rules beyond the sale itself (writer.py sells): reading bookings and holds, changing and
 cancelling bookings, extending, releasing and expiring holds, the housekeeping the worker runs.
 
-Seats move only through ``repository.move_seats``, one conditional statement, always last in the
-transaction so the hot ticket-type row is locked as briefly as possible. Tickets follow their
-booking in the same transaction (``tickets.service``), before it.
+Seats move only through ``repository.move_seats`` (and ``return_seats``), one conditional statement,
+always last in the transaction so the hot ticket-type row is locked as briefly as possible. Tickets
+follow their booking in the same transaction (``tickets.service``), before it. Tickets that return go
+to the ticket type's waiting list first if anyone waits (``_give_back``, ``handover``): offered in the
+same transaction, under that statement's row lock.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.bookings import idempotency, repository, rules
+from boxoffice.bookings import handover, idempotency, repository, rules
 from boxoffice.bookings.repository import EventFigures
 from boxoffice.bookings.schemas import BookingUpdate
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
+from boxoffice.core.db import utcnow
 from boxoffice.core.errors import (
     AlreadyCancelled,
     Forbidden,
@@ -29,7 +34,7 @@ from boxoffice.core.errors import (
 )
 from boxoffice.core.pagination import PageParams
 from boxoffice.events import access
-from boxoffice.models import Booking, BookingStatus, Event, Hold, HoldStatus, Role, User
+from boxoffice.models import ACTIVE, Booking, BookingStatus, Event, Hold, HoldStatus, Role, User
 from boxoffice.notifications import outbox
 from boxoffice.tickets import service as tickets_service
 
@@ -105,7 +110,9 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     if "quantity" in made:
         previous, wanted = made["quantity"]
         ticket_type = next(t for t in event.ticket_types if t.id == booking.ticket_type_id)
-        if not await repository.move_seats(session, ticket_type.id, sold=wanted - previous):
+        if wanted < previous:
+            await _give_back(session, sold={ticket_type.id: previous - wanted})
+        elif not await repository.move_seats(session, ticket_type.id, sold=wanted - previous, public=True):
             raise rules.sold_out(ticket_type, await repository.seats_left(session, ticket_type.id))
     return booking
 
@@ -126,21 +133,26 @@ async def cancel_booking(session: AsyncSession, user: User, booking_id: UUID) ->
     outbox.booking_cancelled(session, booking, event, reason)
     audit.record(session, user, Action.BOOKING_CANCELLED, "booking", booking.id, reason=reason)
     await session.flush()
-    await _give_back(session, {booking.ticket_type_id: booking.quantity}, "sold")
+    await _give_back(session, sold={booking.ticket_type_id: booking.quantity})
     return booking
 
 
 async def cancel_all_for_event(session: AsyncSession, user: User, event: Event, reason: str | None) -> None:
-    """Cancel every confirmed booking of an event that is being cancelled, release its holds, and tell
-    each holder (same transaction). The caller holds the event's row lock."""
+    """Cancel every confirmed booking of an event that is being cancelled, release its holds (waiting
+    list offers included), empty its waiting lists, and tell each holder and each person in line (same
+    transaction). The caller holds the event's row lock."""
     released = await repository.end_active_holds(
         session, [Hold.event_id == event.id], HoldStatus.RELEASED, skip_locked=False
     )
+    line = handover.installed()
+    if line is not None:
+        await line.event_cancelled(session, event)
     cancelled = await repository.cancel_confirmed_of_event(
         session, event.id, reason or "The event was cancelled."
     )
     await tickets_service.cancel_event_tickets(session, event.id)
-    await _give_back(session, released, "held")
+    await repository.close_lines(session, event.id)
+    await _give_back(session, held=released.tickets)
     outbox.event_cancelled(session, event, cancelled, reason)
     for booking in cancelled:
         audit.record(
@@ -171,6 +183,17 @@ async def still_worth_a_reminder(session: AsyncSession, booking_id: UUID, now: d
 
 async def forget_stale_idempotency_keys(session: AsyncSession, now: datetime) -> int:
     return await idempotency.forget_stale(session, now)
+
+
+async def event_for_sale(session: AsyncSession, event_id: UUID) -> Event | None:
+    """The event with its ticket types under the KEY SHARE lock every sale takes (a waiting-list join
+    too): it waits for an event cancellation under way and then sees it."""
+    return await repository.event_for_booking(session, event_id)
+
+
+async def users_with_booking(session: AsyncSession, event_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
+    """Which of these users hold a confirmed booking for the event."""
+    return await repository.users_with_active_booking(session, event_id, user_ids)
 
 
 async def event_has_bookings(session: AsyncSession, event_id: UUID) -> bool:
@@ -220,19 +243,101 @@ async def guest_list_export(
     return lambda reader: repository.iter_guest_list(reader, event.id, status, q)
 
 
-async def _give_back(session: AsyncSession, tickets: dict[UUID, int], what: str) -> None:
-    """Return tickets that were sold or held to sale, one ledger statement per ticket type, in the
-    order every writer locks them."""
-    for ticket_type_id in sorted(tickets):
-        quantity = tickets[ticket_type_id]
-        moved = await repository.move_seats(
+async def _give_back(
+    session: AsyncSession,
+    *,
+    sold: Mapping[UUID, int] | None = None,
+    held: Mapping[UUID, int] | None = None,
+    left_line: Mapping[UUID, int] | None = None,
+) -> None:
+    """Return tickets that were sold or held, one ledger statement per ticket type, in the order every
+    writer locks them; then, while that statement holds the ticket type's row lock, offer what is
+    free to its waiting list if anyone waits (``handover``), and record the offers in the ledger.
+    ``left_line``: entries that left the line in this transaction."""
+    sold, held, left_line = sold or {}, held or {}, left_line or {}
+    line = handover.installed()
+    for ticket_type_id in sorted(set(sold) | set(held) | set(left_line)):
+        ledger = await repository.return_seats(
             session,
             ticket_type_id,
-            sold=-quantity if what == "sold" else 0,
-            held=-quantity if what == "held" else 0,
+            sold=-sold.get(ticket_type_id, 0),
+            held=-held.get(ticket_type_id, 0),
+            waiting=-left_line.get(ticket_type_id, 0),
         )
-        if not moved:
+        if ledger is None:
             raise RuntimeError(f"seat ledger of ticket type {ticket_type_id} would go negative")
+        if line is None or not (ledger.waiting and ledger.free):
+            continue
+        handed = await line.hand_over(session, ticket_type_id, ledger.free)
+        if (handed.tickets or handed.left_line) and not await repository.move_seats(
+            session, ticket_type_id, held=handed.tickets, waiting=-handed.left_line
+        ):
+            raise RuntimeError(f"offers of ticket type {ticket_type_id} exceed its free tickets")
+
+
+async def offer_free_tickets(session: AsyncSession, ticket_type_id: UUID, *, left_line: int = 0) -> None:
+    """Offer a ticket type's free tickets to its waiting list, if anyone waits: after its capacity was
+    raised, after ``left_line`` entries left the line, or when the worker finds free tickets that
+    nobody was offered. Locks the ticket type's row until the transaction ends."""
+    await _give_back(session, left_line={ticket_type_id: left_line})
+
+
+async def place_offers(
+    session: AsyncSession,
+    ticket_type_id: UUID,
+    offers: Sequence[tuple[UUID, UUID, int]],
+    expires_at: datetime,
+) -> dict[UUID, Hold]:
+    """Holds for waiting-list offers (entry id, user id, quantity) of a ticket type whose row the
+    caller holds locked, by entry id; the ledger is moved by the caller (``_give_back``). An offer
+    to a user who already holds tickets of the event is not made (one active hold per user and
+    event) and is missing from the answer."""
+    if not offers:
+        return {}
+    event_id = await repository.event_id_of_ticket_type(session, ticket_type_id)
+    now = utcnow()
+    holds = [
+        Hold(
+            id=uuid.uuid4(),
+            event_id=event_id,
+            ticket_type_id=ticket_type_id,
+            user_id=user_id,
+            quantity=quantity,
+            status=HoldStatus.ACTIVE,
+            active_key=ACTIVE,
+            expires_at=expires_at,
+            created_at=now,
+            ended_at=None,
+            booking_id=None,
+            waitlist_entry_id=entry_id,
+        )
+        for entry_id, user_id, quantity in offers
+    ]
+    inserted = await repository.insert_holds(session, holds)
+    return {hold.waitlist_entry_id: hold for hold in holds if hold.id in inserted and hold.waitlist_entry_id}
+
+
+async def release_offer(session: AsyncSession, hold_id: UUID) -> None:
+    """Release a waiting-list offer's hold (its entry left the line): its tickets go to the next in
+    line. Nothing happens if the hold has ended already."""
+    await _release(session, [Hold.id == hold_id])
+
+
+async def _release(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> bool:
+    """Release the active holds that match; whether any was."""
+    released = await repository.end_active_holds(session, conditions, HoldStatus.RELEASED, skip_locked=False)
+    await _offers_ended(session, released, HoldStatus.RELEASED)
+    await _give_back(session, held=released.tickets)
+    return bool(released.tickets)
+
+
+async def _offers_ended(session: AsyncSession, ended: repository.EndedHolds, status: HoldStatus) -> None:
+    """Tell the waiting list which of the holds just ended were its offers."""
+    line = handover.installed()
+    if ended.offers and line is not None:
+        await line.offers_ended(
+            session, [handover.EndedOffer(hold_id, entry_id, status) for hold_id, entry_id in ended.offers]
+        )
 
 
 async def visible_hold(session: AsyncSession, hold_id: UUID, user: User, *, for_update: bool = False) -> Hold:
@@ -272,20 +377,18 @@ async def release_hold(session: AsyncSession, user: User, hold_id: UUID) -> None
     hold = await visible_hold(session, hold_id, user, for_update=True)
     if hold.status is HoldStatus.CONFIRMED:
         raise InvalidTransition("This hold was confirmed; cancel its booking instead.")
-    released = await repository.end_active_holds(
-        session, [Hold.id == hold.id], HoldStatus.RELEASED, skip_locked=False
-    )
+    released = await _release(session, [Hold.id == hold.id])
     if released and hold.user_id != user.id:
         audit.record(session, user, Action.HOLD_RELEASED, "hold", hold.id, event_id=hold.event_id)
-    await _give_back(session, released, "held")
 
 
 async def expire_due_holds(session: AsyncSession, now: datetime, limit: int = EXPIRY_SWEEP_BATCH) -> int:
     """Expire up to ``limit`` holds whose time has run out and return their tickets to sale; the number
     of tickets returned (0: nothing was due). Holds another transaction is working on are left to it,
     so sweeps in any number of processes return each hold's tickets exactly once."""
-    returned = await repository.end_active_holds(
+    expired = await repository.end_active_holds(
         session, [Hold.expires_at <= now], HoldStatus.EXPIRED, skip_locked=True, limit=limit
     )
-    await _give_back(session, returned, "held")
-    return sum(returned.values())
+    await _offers_ended(session, expired, HoldStatus.EXPIRED)
+    await _give_back(session, held=expired.tickets)
+    return sum(expired.tickets.values())

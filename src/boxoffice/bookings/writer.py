@@ -42,7 +42,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.accounts import auth
-from boxoffice.bookings import idempotency, repository, rules
+from boxoffice.bookings import handover, idempotency, repository, rules
 from boxoffice.bookings.allocation import SeatRequest, allocate
 from boxoffice.bookings.codes import new_booking_code
 from boxoffice.bookings.idempotency import StoredResponse
@@ -299,12 +299,15 @@ class _Batch:
         self.outcomes: list[Outcome | None] = [None] * len(queued)
         self.now = utcnow()
         self.returned: dict[UUID, int] | None = None  # tickets of holds this batch expired
+        self.lined: set[UUID] = set()  # ticket types with a waiting list: not for the public sale
 
     async def write(self) -> list[Outcome]:
         users = await self._authenticated()
         event = await repository.event_for_booking(self.session, self.event_id)
         if self.lock_seats and event is not None:
             await repository.lock_ticket_types(self.session, self.event_id)
+        if event is not None:
+            self.lined = {ticket_type.id for ticket_type in event.ticket_types if ticket_type.waiting}
         await self._claim_keys(users)
         sales = [self.queued[index].sale for index in users]
         holds = await repository.holds_for_update(
@@ -384,6 +387,9 @@ class _Batch:
         data = sale.data
         ticket_type = rules.saleable_ticket_type(event, user, data.ticket_type_id, data.quantity)
         assert event is not None  # checked by the rules
+        if ticket_type.waiting:
+            # Whatever returns goes to the people in line; the public sees it sold out.
+            raise rules.sold_out(ticket_type, 0)
         if data.quantity > ticket_type.available + ticket_type.held:
             # It cannot fit even if every hold expired: answered without writing anything.
             raise rules.sold_out(ticket_type, ticket_type.available)
@@ -489,15 +495,24 @@ class _Batch:
 
     async def _expire_due_holds(self, lines: list[_Line]) -> dict[UUID, int]:
         """Expire the event's holds whose time has run out (once per batch), but none this batch
-        confirms; their tickets per ticket type."""
+        confirms, no waiting-list offer and none of a ticket type with a waiting list (their tickets
+        would go to the line, not to this batch: the worker's sweep expires those); their tickets per
+        ticket type."""
         if self.returned is None:
             confirming = [line.confirmed_hold.id for line in lines if line.confirmed_hold is not None]
-            self.returned = await repository.end_active_holds(
+            ended = await repository.end_active_holds(
                 self.session,
-                [Hold.event_id == self.event_id, Hold.expires_at <= self.now, Hold.id.not_in(confirming)],
+                [
+                    Hold.event_id == self.event_id,
+                    Hold.expires_at <= self.now,
+                    Hold.id.not_in(confirming),
+                    Hold.waitlist_entry_id.is_(None),
+                    Hold.ticket_type_id.not_in(self.lined),
+                ],
                 HoldStatus.EXPIRED,
                 skip_locked=True,
             )
+            self.returned = ended.tickets
         return self.returned
 
     async def _allocate(self, lines: list[_Line]) -> list[_Line]:
@@ -541,6 +556,16 @@ class _Batch:
         tickets = await tickets_service.issue_tickets(
             self.session, [line.booking for line in winners if line.booking is not None]
         )
+        offers_booked = {
+            ln.confirmed_hold.waitlist_entry_id: ln.booking
+            for ln in winners
+            if ln.confirmed_hold and ln.confirmed_hold.waitlist_entry_id and ln.booking
+        }
+        waiting_list = handover.installed()
+        if offers_booked and waiting_list is not None:
+            await waiting_list.offers_booked(self.session, offers_booked)
+        # Seats the public sale takes (not a hold's own, being confirmed): none while anyone waits.
+        public = {ln.ticket_type.id for ln in winners if ln.needs_seats}
         for line in winners:
             tid = line.ticket_type.id
             if line.new_hold is not None:
@@ -555,7 +580,7 @@ class _Batch:
         await self.session.flush()
         for tid in sorted(set(sold) | set(held)):
             moved = await repository.move_seats(
-                self.session, tid, sold=sold.get(tid, 0), held=held.get(tid, 0)
+                self.session, tid, sold=sold.get(tid, 0), held=held.get(tid, 0), public=tid in public
             )
             if not moved:
                 if self.lock_seats:
@@ -566,7 +591,8 @@ class _Batch:
         booking = line.booking
         assert booking is not None
         queued = self.queued[line.index]
-        outbox.booking_confirmed(self.session, booking, booking.event, tickets)
+        offer = line.confirmed_hold is not None and line.confirmed_hold.waitlist_entry_id is not None
+        outbox.booking_confirmed(self.session, booking, booking.event, tickets, from_waitlist=offer)
         details: dict[str, object] = {"event_id": self.event_id, "quantity": booking.quantity}
         if line.confirmed_hold is not None:
             details["hold_id"] = line.confirmed_hold.id

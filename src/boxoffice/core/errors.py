@@ -138,6 +138,14 @@ class TicketCancelled(Conflict):
     code, title = "ticket_cancelled", "Ticket cancelled"
 
 
+class AlreadyWaiting(Conflict):
+    code, title = "already_waiting", "Already waiting"
+
+
+class TicketsAvailable(Conflict):
+    code, title = "tickets_available", "Tickets available"
+
+
 class IdempotencyInProgress(Conflict):
     code, title = "idempotency_in_progress", "Request with this key in progress"
 

@@ -38,7 +38,7 @@ _ORDERINGS: dict[EventSort, Ordering] = {
 _EVENTS = Event.__table__
 _TICKET_TYPES = TicketType.__table__
 _LISTED_EVENT_COLUMNS = tuple(column for column in _EVENTS.c if column.key in EventRead.model_fields)
-_LISTED_TICKET_TYPE_COLUMNS = ("id", "name", "price", "capacity", "sold", "held")
+_LISTED_TICKET_TYPE_COLUMNS = ("id", "name", "price", "capacity", "sold", "held", "waiting")
 _LISTED_TICKET_TYPE_LABELS = tuple(
     _TICKET_TYPES.c[name].label(f"ticket_type_{name}") for name in _LISTED_TICKET_TYPE_COLUMNS
 )
@@ -252,7 +252,12 @@ async def delete_unsold_ticket_type(session: AsyncSession, ticket_type_id: UUID)
     """Delete a ticket type that has never been booked and has nothing held; False otherwise."""
     result = await session.execute(
         delete(TicketType)
-        .where(TicketType.id == ticket_type_id, TicketType.sold == 0, TicketType.held == 0)
+        .where(
+            TicketType.id == ticket_type_id,
+            TicketType.sold == 0,
+            TicketType.held == 0,
+            TicketType.waiting == 0,
+        )
         .execution_options(synchronize_session=False)
     )
     return rows_affected(result) == 1

@@ -42,6 +42,15 @@ MaxTicketsPerBooking = Annotated[int, Field(ge=1, le=50)]
 HoldMinutes = Annotated[
     int, Field(ge=1, le=120, description="How long a checkout hold lasts, and what an extension adds")
 ]
+WaitlistOfferHours = Annotated[
+    int,
+    Field(
+        ge=1, le=168, description="How long returned tickets offered to someone in the waiting list are held"
+    ),
+]
+WaitlistEnabled = Annotated[
+    bool, Field(description="Whether people may queue for returned tickets once it is sold out")
+]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
@@ -72,6 +81,8 @@ class EventFields(InputModel):
     currency: Currency = "EUR"
     max_tickets_per_booking: MaxTicketsPerBooking = 10
     hold_minutes: HoldMinutes = 10
+    waitlist_enabled: WaitlistEnabled = True
+    waitlist_offer_hours: WaitlistOfferHours = 24
     sales_start_at: UtcDatetime | None = None
     sales_end_at: UtcDatetime | None = None
 
@@ -120,6 +131,8 @@ class EventUpdate(InputModel):
     currency: Currency | None = None
     max_tickets_per_booking: MaxTicketsPerBooking | None = None
     hold_minutes: HoldMinutes | None = None
+    waitlist_enabled: WaitlistEnabled | None = None
+    waitlist_offer_hours: WaitlistOfferHours | None = None
     sales_start_at: UtcDatetime | None = None
     sales_end_at: UtcDatetime | None = None
 
@@ -134,12 +147,18 @@ class TicketTypeRead(OutputModel):
     price: MoneyOut
     capacity: int
     sold: int
-    held: int = Field(description="Held by checkouts in progress; back on sale if they are not confirmed")
+    held: int = Field(
+        description="Held by checkouts in progress and waiting-list offers; back on sale if not confirmed"
+    )
+    waiting: int = Field(description="People in its waiting list, waiting for returned tickets")
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field(  # type: ignore[prop-decorator]
+        description="What the public may buy: capacity - sold - held, or 0 while anyone waits (returned "
+        "tickets go to the waiting list)"
+    )
     @property
     def available(self) -> int:
-        return self.capacity - self.sold - self.held
+        return 0 if self.waiting else self.capacity - self.sold - self.held
 
 
 class EventRead(OutputModel):
@@ -158,6 +177,8 @@ class EventRead(OutputModel):
     status: EventStatus
     max_tickets_per_booking: int
     hold_minutes: int
+    waitlist_enabled: bool
+    waitlist_offer_hours: int
     sales_start_at: datetime | None
     sales_end_at: datetime | None
     ticket_types: list[TicketTypeRead]
@@ -186,7 +207,7 @@ class EventRead(OutputModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def tickets_available(self) -> int:
-        return self.capacity - self.tickets_sold - self.tickets_held
+        return sum(ticket_type.available for ticket_type in self.ticket_types)
 
 
 class TicketTypeStats(OutputModel):
@@ -195,6 +216,7 @@ class TicketTypeStats(OutputModel):
     capacity: int
     sold: int
     held: int
+    waiting: int
     available: int
     revenue: MoneyOut
 

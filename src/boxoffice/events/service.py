@@ -87,7 +87,15 @@ async def create_event(session: AsyncSession, organizer: User, data: EventCreate
     ]
     event = Event(organizer_id=organizer.id, status=EventStatus.DRAFT, **fields)
     event.ticket_types = [
-        TicketType(name=spec.name, price=spec.price, capacity=spec.capacity, sold=0, held=0, position=index)
+        TicketType(
+            name=spec.name,
+            price=spec.price,
+            capacity=spec.capacity,
+            sold=0,
+            held=0,
+            waiting=0,
+            position=index,
+        )
         for index, spec in enumerate(specs)
     ]
     _refresh_derived(event)
@@ -110,6 +118,8 @@ async def update_event(session: AsyncSession, user: User, event_id: UUID, data: 
         "currency",
         "max_tickets_per_booking",
         "hold_minutes",
+        "waitlist_enabled",
+        "waitlist_offer_hours",
     ):
         if required in changes and changes[required] is None:
             raise RuleViolation(["body", required], f"{required} cannot be null")
@@ -197,6 +207,7 @@ async def add_ticket_type(
         capacity=data.capacity,
         sold=0,
         held=0,
+        waiting=0,
         position=position,
     )
     await repository.add(session, ticket_type)
@@ -227,16 +238,18 @@ async def update_ticket_type(
     for field, value in changes.items():
         if value is None:
             raise RuleViolation(["body", field], f"{field} cannot be null")
-    if "capacity" in changes and not await repository.set_capacity(
-        session, ticket_type.id, changes["capacity"]
-    ):
-        await session.refresh(ticket_type)
-        taken = f"{ticket_type.sold} sold" + (f" and {ticket_type.held} held" if ticket_type.held else "")
-        raise CapacityBelowSold(
-            f"{taken} tickets of '{ticket_type.name}'; capacity cannot go below that.",
-            sold=ticket_type.sold,
-            held=ticket_type.held,
-        )
+    if "capacity" in changes:
+        if not await repository.set_capacity(session, ticket_type.id, changes["capacity"]):
+            await session.refresh(ticket_type)
+            taken = f"{ticket_type.sold} sold" + (f" and {ticket_type.held} held" if ticket_type.held else "")
+            raise CapacityBelowSold(
+                f"{taken} tickets of '{ticket_type.name}'; capacity cannot go below that.",
+                sold=ticket_type.sold,
+                held=ticket_type.held,
+            )
+        if changes["capacity"] > ticket_type.capacity:
+            # New tickets go to the people waiting for this ticket type first.
+            await bookings_service.offer_free_tickets(session, ticket_type.id)
     if "name" in changes:
         _ensure_name_free(event, changes["name"], keep=ticket_type)
         ticket_type.name = changes["name"]
@@ -258,8 +271,8 @@ async def delete_ticket_type(session: AsyncSession, user: User, event_id: UUID, 
         await repository.delete_unsold_ticket_type(session, ticket_type.id)
     ):
         raise HasSales(
-            f"'{ticket_type.name}' has bookings or tickets held; it cannot be deleted. Lower its capacity "
-            "instead."
+            f"'{ticket_type.name}' has bookings, tickets held or people waiting; it cannot be deleted. "
+            "Lower its capacity instead."
         )
 
 
@@ -324,6 +337,7 @@ async def event_stats(session: AsyncSession, user: User, event_id: UUID) -> Even
                 capacity=t.capacity,
                 sold=t.sold,
                 held=t.held,
+                waiting=t.waiting,
                 available=t.available,
                 revenue=figures.revenue_by_ticket_type.get(t.id, figures.zero),
             )

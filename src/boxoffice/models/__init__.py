@@ -14,6 +14,7 @@ from boxoffice.models.ticket import Ticket, TicketStatus
 from boxoffice.models.ticket_signing_key import TicketSigningKey
 from boxoffice.models.ticket_type import TicketType
 from boxoffice.models.user import Role, User
+from boxoffice.models.waitlist_entry import WaitlistEntry, WaitlistStatus
 
 __all__ = [
     "ACTIVE",
@@ -41,4 +42,6 @@ __all__ = [
     "TicketStatus",
     "TicketType",
     "User",
+    "WaitlistEntry",
+    "WaitlistStatus",
 ]

@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from boxoffice.core.db import Base, UTCDateTime, utcnow
@@ -35,6 +35,7 @@ class Event(Base):
     __table_args__ = (
         CheckConstraint("max_tickets_per_booking BETWEEN 1 AND 50", name="max_tickets_per_booking"),
         CheckConstraint("hold_minutes BETWEEN 1 AND 120", name="hold_minutes"),
+        CheckConstraint("waitlist_offer_hours BETWEEN 1 AND 168", name="waitlist_offer_hours"),
         # The public catalogue: partial indexes over listed events only, so counting is an index-only
         # scan and a page in start order stops after its rows.
         _listed_index("ix_event_listed_starts_at", "starts_at", "id"),
@@ -73,6 +74,9 @@ class Event(Base):
     max_tickets_per_booking: Mapped[int] = mapped_column(Integer)
     # How long a checkout hold lasts, and how much each extension adds.
     hold_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    # Whether people may queue for returned tickets, and how long an offer to one of them lasts.
+    waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    waitlist_offer_hours: Mapped[int] = mapped_column(Integer, default=24)
     sales_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sales_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
@@ -109,7 +113,7 @@ class Event(Base):
 
     @property
     def tickets_available(self) -> int:
-        return self.capacity - self.tickets_sold - self.tickets_held
+        return sum(ticket_type.available for ticket_type in self.ticket_types)
 
     @property
     def is_public(self) -> bool:

@@ -63,6 +63,10 @@ class Hold(Base):
     booking_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("booking.id", ondelete="SET NULL"), index=True
     )
+    # Set when the hold is a waiting-list offer: the entry it was offered to (one hold per entry).
+    waitlist_entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("waitlist_entry.id", ondelete="SET NULL"), unique=True
+    )
 
     event: Mapped["Event"] = relationship(lazy="raise")
 

@@ -16,13 +16,18 @@ from boxoffice.notifications.outbox import MessageKind
 from boxoffice.tickets import qr
 
 SUBJECTS = {
-    MessageKind.BOOKING_CONFIRMED: "Your tickets for {{ event.title }} ({{ booking.code }})",
+    MessageKind.BOOKING_CONFIRMED: "Your tickets for {{ event.title }} ({{ booking.code }})"
+    "{% if from_waitlist %}, from the waiting list{% endif %}",
     MessageKind.BOOKING_CHANGED: "Your booking {{ booking.code }} for {{ event.title }} was changed",
     MessageKind.BOOKING_CANCELLED: "Your booking {{ booking.code }} for {{ event.title }} is cancelled",
     MessageKind.EVENT_CHANGED: "{{ event.title }} has changed: please check the new details",
     MessageKind.EVENT_CANCELLED: "{{ event.title }} is cancelled",
     MessageKind.EVENT_REMINDER: "Reminder: {{ event.title }} is coming up ({{ booking.code }})",
     MessageKind.PASSWORD_RESET: "Reset your boxoffice password",
+    MessageKind.WAITLIST_JOINED: "You are number {{ position }} in line for {{ event.title }}",
+    MessageKind.WAITLIST_OFFER: "Tickets for {{ event.title }} are yours to book",
+    MessageKind.WAITLIST_OFFER_EXPIRED: "Your offer of tickets for {{ event.title }} has expired",
+    MessageKind.WAITLIST_CLOSED: "{{ event.title }} is cancelled: the waiting list is closed",
 }
 
 
@@ -84,10 +89,11 @@ def _subject_template(kind: MessageKind) -> Template:
 
 
 def render(message: OutboxMessage, public_url: str) -> Email:
-    """The email of an outbox row; links start with ``public_url``. Drawing QR codes takes
-    milliseconds each: callers on the event loop run this in a thread."""
+    """The email of an outbox row; links start with ``public_url`` (the ``PUBLIC_URL`` setting).
+    Drawing QR codes takes milliseconds each: callers on the event loop run this in a thread."""
     kind = MessageKind(message.kind)
-    context: dict[str, Any] = json.loads(message.payload)
+    context: dict[str, Any] = {"from_waitlist": False, **json.loads(message.payload)}
+    context["public_url"] = public_url.rstrip("/")
     tickets: list[dict[str, Any]] = context.setdefault("tickets", [])  # none in older rows
     for ticket in tickets:
         ticket["cid"] = f"ticket-{ticket['id']}@boxoffice"

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.core.db import insert_for
 from boxoffice.core.types import money_string
-from boxoffice.models import Booking, Event, OutboxMessage, Ticket, User
+from boxoffice.models import Booking, Event, Hold, OutboxMessage, Ticket, User, WaitlistEntry
 
 
 class MessageKind(StrEnum):
@@ -22,6 +22,10 @@ class MessageKind(StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     EVENT_REMINDER = "event_reminder"
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a message kind, not a secret)
+    WAITLIST_JOINED = "waitlist_joined"
+    WAITLIST_OFFER = "waitlist_offer"
+    WAITLIST_OFFER_EXPIRED = "waitlist_offer_expired"
+    WAITLIST_CLOSED = "waitlist_closed"
 
 
 def _event_facts(event: Event) -> dict[str, Any]:
@@ -83,11 +87,22 @@ def _about_booking(
 
 
 def booking_confirmed(
-    session: AsyncSession, booking: Booking, event: Event, tickets: Sequence[Ticket]
+    session: AsyncSession,
+    booking: Booking,
+    event: Event,
+    tickets: Sequence[Ticket],
+    *,
+    from_waitlist: bool = False,
 ) -> None:
-    """The confirmation, carrying the booking's tickets (their QR codes, and a link to them)."""
+    """The confirmation, carrying the booking's tickets (their QR codes, and a link to them);
+    ``from_waitlist``: booked through a waiting-list offer, which the email says."""
     _about_booking(
-        session, MessageKind.BOOKING_CONFIRMED, booking, event, tickets=_ticket_facts(booking, tickets)
+        session,
+        MessageKind.BOOKING_CONFIRMED,
+        booking,
+        event,
+        tickets=_ticket_facts(booking, tickets),
+        from_waitlist=from_waitlist,
     )
 
 
@@ -130,6 +145,53 @@ def event_changed(
     }
     for booking in bookings:
         _about_booking(session, MessageKind.EVENT_CHANGED, booking, event, changes=readable)
+
+
+def _entry_facts(entry: WaitlistEntry, event: Event) -> dict[str, Any]:
+    ticket_type = next((t.name for t in event.ticket_types if t.id == entry.ticket_type_id), "Ticket")
+    return {"id": str(entry.id), "quantity": entry.quantity, "ticket_type": ticket_type}
+
+
+def _about_entry(
+    session: AsyncSession,
+    kind: MessageKind,
+    recipient: str,
+    entry: WaitlistEntry,
+    event: Event,
+    **extra: Any,
+) -> None:
+    payload = {"entry": _entry_facts(entry, event), "event": _event_facts(event), **extra}
+    session.add(_message(kind, recipient, payload, None))
+
+
+def waitlist_joined(
+    session: AsyncSession, recipient: str, entry: WaitlistEntry, event: Event, position: int
+) -> None:
+    _about_entry(session, MessageKind.WAITLIST_JOINED, recipient, entry, event, position=position)
+
+
+def waitlist_offer(
+    session: AsyncSession, recipient: str, entry: WaitlistEntry, hold: Hold, event: Event
+) -> None:
+    """The offer: its hold, its deadline, and the path of its confirmation (the link is made of it and
+    ``PUBLIC_URL`` when the email is rendered). One per hold (its dedupe key)."""
+    offer = {
+        "hold_id": str(hold.id),
+        "expires_at": hold.expires_at.isoformat(),
+        "path": f"/api/v1/holds/{hold.id}/confirm",
+    }
+    payload = {"entry": _entry_facts(entry, event), "event": _event_facts(event), "offer": offer}
+    session.add(_message(MessageKind.WAITLIST_OFFER, recipient, payload, f"waitlist_offer:{hold.id}"))
+
+
+def waitlist_offer_expired(session: AsyncSession, recipient: str, entry: WaitlistEntry, event: Event) -> None:
+    _about_entry(session, MessageKind.WAITLIST_OFFER_EXPIRED, recipient, entry, event)
+
+
+def waitlist_closed(
+    session: AsyncSession, recipient: str, entry: WaitlistEntry, event: Event, reason: str | None
+) -> None:
+    _about_entry(session, MessageKind.WAITLIST_CLOSED, recipient, entry, event, reason=reason)
 
 
 def password_reset(session: AsyncSession, user: User, token: str, expires_in_minutes: int) -> None:
