@@ -19,6 +19,7 @@ from boxoffice.core.body_limit import BodyLimitMiddleware
 from boxoffice.core.config import Settings
 from boxoffice.core.db import create_database
 from boxoffice.core.errors import install_error_handlers
+from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
 from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
@@ -114,7 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # added last, so it wraps everything
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit(Budget.DEFAULT))])
+    api = APIRouter(
+        route_class=ApiRoute, prefix=API_PREFIX, dependencies=[Depends(rate_limit(Budget.DEFAULT))]
+    )
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(events_router)

@@ -1,6 +1,5 @@
 """HTTP routes for authentication and the caller's own account."""
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -23,11 +22,12 @@ from boxoffice.accounts.schemas import (
 )
 from boxoffice.core.deps import ClientDep, PasswordsDep, SessionDep, TokensDep
 from boxoffice.core.errors import problems
+from boxoffice.core.json_body import ApiRoute, parse_json_body
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.models import User
 
-auth_router = APIRouter(prefix="/auth", tags=["auth"])
-users_router = APIRouter(prefix="/users", tags=["users"])
+auth_router = APIRouter(route_class=ApiRoute, prefix="/auth", tags=["auth"])
+users_router = APIRouter(route_class=ApiRoute, prefix="/users", tags=["users"])
 
 _FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 # Fields an OAuth2 password-grant client (such as the "Authorize" dialog of /docs) may send besides
@@ -77,12 +77,7 @@ async def _login_credentials(request: Request) -> LoginRequest:
         raw = {"email": form.get("username"), "password": form.get("password")}
         raw.update({key: form.get(key) for key in unknown})
     else:
-        try:
-            raw = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError) as error:
-            raise RequestValidationError(
-                [{"loc": ("body",), "msg": "Body must be JSON or a form", "type": "json_invalid"}]
-            ) from error
+        raw = await parse_json_body(request)
     try:
         return LoginRequest.model_validate(raw)
     except ValidationError as error:

@@ -17,12 +17,13 @@ from boxoffice.admin.schemas import (
 )
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
+from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
 from boxoffice.models import Role
 
-router = APIRouter(prefix="/admin", tags=["admin"], responses=problems(401, 403))
+router = APIRouter(route_class=ApiRoute, prefix="/admin", tags=["admin"], responses=problems(401, 403))
 
 
 def _read(figures: UserFigures) -> AdminUserRead:

@@ -24,6 +24,7 @@ from boxoffice.bookings.writer import BookingWriter
 from boxoffice.core.db import Database
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
+from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.schemas import QueryText
@@ -31,7 +32,7 @@ from boxoffice.core.spreadsheet import safe_cell
 from boxoffice.core.types import money_string
 from boxoffice.models import Booking, BookingStatus, Hold
 
-router = APIRouter(tags=["bookings"])
+router = APIRouter(route_class=ApiRoute, tags=["bookings"])
 
 IdempotencyKeyHeader = Annotated[
     str | None,

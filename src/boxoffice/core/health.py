@@ -10,9 +10,10 @@ from sqlalchemy import text
 
 from boxoffice.core.db import Database
 from boxoffice.core.errors import problem_response
+from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.ratelimit import RateLimiter
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=ApiRoute, tags=["operations"])
 
 READINESS_TIMEOUT_SECONDS = 2.0
 

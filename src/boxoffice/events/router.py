@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from boxoffice.accounts.auth import BearerToken, CurrentUser, OrganizerUser
 from boxoffice.core.deps import DatabaseDep, SessionDep, TokensDep
 from boxoffice.core.errors import problems
+from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_response
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
@@ -29,7 +30,7 @@ from boxoffice.events.schemas import (
 from boxoffice.events.totals import CatalogueTotals
 from boxoffice.models import Event, EventStatus, TicketType
 
-router = APIRouter(tags=["events"])
+router = APIRouter(route_class=ApiRoute, tags=["events"])
 
 _PAGE_OF_EVENTS = TypeAdapter(Page[EventRead])
 

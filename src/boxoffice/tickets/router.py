@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from boxoffice.accounts.auth import CheckinCaller, CurrentUser
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
+from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.tickets import service
 from boxoffice.tickets.qr import MEDIA_TYPES, ImageKind
@@ -22,8 +23,8 @@ from boxoffice.tickets.schemas import (
     TicketUpdate,
 )
 
-router = APIRouter(tags=["tickets"])
-door = APIRouter(tags=["check-in"])
+router = APIRouter(route_class=ApiRoute, tags=["tickets"])
+door = APIRouter(route_class=ApiRoute, tags=["check-in"])
 
 # The ticket's code never changes, so neither does its image.
 _IMAGE_CACHE = "private, max-age=86400"

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from boxoffice.accounts.auth import CurrentUser
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
+from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.core.spreadsheet import safe_cell
@@ -17,7 +18,7 @@ from boxoffice.models import Event, WaitlistEntry, WaitlistStatus
 from boxoffice.waitlist import service
 from boxoffice.waitlist.schemas import WaitlistEntryRead, WaitlistJoin
 
-router = APIRouter(tags=["waitlist"])
+router = APIRouter(route_class=ApiRoute, tags=["waitlist"])
 
 _WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
 StatusFilter = Annotated[WaitlistStatus | None, Query(alias="status")]
