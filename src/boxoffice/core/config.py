@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_key_prefix: str = "boxoffice"
+    # Each Redis call gives up after this; the first failure skips Redis for REDIS_BREAKER_SECONDS.
+    redis_timeout_seconds: float = Field(default=0.25, gt=0, le=30)
+    redis_breaker_seconds: float = Field(default=30.0, gt=0)
 
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)

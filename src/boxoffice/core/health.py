@@ -45,33 +45,31 @@ async def _database_answers(database: Database) -> bool:
     return True
 
 
-async def _redis_answers(limiter: RateLimiter) -> bool:
-    try:
-        return bool(await asyncio.wait_for(limiter.storage.check(), READINESS_TIMEOUT_SECONDS))
-    except Exception:
-        return False
-
-
 @router.get(
     "/readyz",
     response_model=Readiness,
-    responses={503: {"description": "A dependency does not answer"}},
+    responses={503: {"description": "The database does not answer"}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    """200 when the database (and Redis, if configured) answers, 503 otherwise. Email delivery is not
-    part of readiness: a slow mail server delays email, it is not an outage."""
+    """200 while the database answers, 503 otherwise. Only the database decides: a process without
+    it cannot serve anything. Redis (the shared rate-limit counters, if configured) does not: while
+    it is down, requests are served without limits and the answer is 200 with `status: "degraded"`
+    and `checks.redis: "down"`, so every instance is not taken out of rotation at once. Email
+    delivery is not part of readiness either: a slow mail server delays email, it is not an outage."""
     checks = {"database": "ok" if await _database_answers(request.app.state.database) else "down"}
     if request.app.state.settings.redis_url:
-        checks["redis"] = "ok" if await _redis_answers(request.app.state.rate_limiter) else "down"
-    if all(state == "ok" for state in checks.values()):
-        return JSONResponse(Readiness(status="ok", checks=checks).model_dump())
-    return problem_response(
-        503,
-        "not_ready",
-        "A dependency of the service does not answer.",
-        title="Service unavailable",
-        checks=checks,
-    )
+        limiter: RateLimiter = request.app.state.rate_limiter
+        checks["redis"] = "ok" if await limiter.store_answers() else "down"
+    if checks["database"] != "ok":
+        return problem_response(
+            503,
+            "not_ready",
+            "The database does not answer.",
+            title="Service unavailable",
+            checks=checks,
+        )
+    status = "ok" if all(state == "ok" for state in checks.values()) else "degraded"
+    return JSONResponse(Readiness(status=status, checks=checks).model_dump())
 
 
 @router.get("/metrics", response_class=Response)

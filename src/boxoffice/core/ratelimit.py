@@ -2,10 +2,13 @@
 ``Retry-After``. Counters live in Redis when ``BOXOFFICE_REDIS_URL`` is set, so every process shares
 them; otherwise in the process's memory.
 
-If Redis stops answering, requests are let through (and the failure logged): rate limiting protects
-the service, it must not take it down. ``/readyz`` reports Redis as down meanwhile.
+If Redis stops answering, requests are let through: rate limiting protects the service, it must not
+take it down. Every Redis call has a short timeout (``REDIS_TIMEOUT_SECONDS``), and the first failure
+opens a circuit breaker (``REDIS_BREAKER_SECONDS``): meanwhile requests skip Redis entirely, unlimited,
+and ``/readyz`` reports the process as degraded (still ready). See core/breaker.py.
 """
 
+import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +22,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from boxoffice.core.breaker import CircuitBreaker
 from boxoffice.core.config import Settings
 from boxoffice.core.errors import RateLimited
 from boxoffice.core.security import Tokens, TokenType
@@ -37,7 +41,17 @@ class RateLimiter:
         self.enabled = settings.rate_limits_enabled
         self._tokens = tokens
         self._prefix = settings.redis_key_prefix
-        self._pool = redis.asyncio.ConnectionPool.from_url(settings.redis_url) if settings.redis_url else None
+        self._timeout = settings.redis_timeout_seconds
+        self._pool = (
+            redis.asyncio.ConnectionPool.from_url(
+                settings.redis_url,
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self._timeout,
+            )
+            if settings.redis_url
+            else None
+        )
+        self.breaker = CircuitBreaker("redis", settings.redis_breaker_seconds) if settings.redis_url else None
         self.storage: Storage = (
             RedisStorage(
                 f"async+{settings.redis_url}",
@@ -69,17 +83,46 @@ class RateLimiter:
                 return f"user:{claims.user_id}"
         return f"ip:{request.client.host if request.client else 'unknown'}"
 
+    async def _call(self, call: Awaitable[Any]) -> Any:
+        # The socket timeouts bound each read and connect; this bounds the whole call as well.
+        return await asyncio.wait_for(call, self._timeout * 4)
+
     async def hit(self, budget: Budget, bucket: str, caller: str) -> None:
         limit = self._limits[budget]
-        try:
-            if await self._limiter.hit(limit, bucket, caller):
-                return
-            stats = await self._limiter.get_window_stats(limit, bucket, caller)
-        except Exception:
-            log.exception("rate_limit_storage_failed", budget=budget.value)
+        if self.breaker is not None and not self.breaker.allows_call():
             return
+        try:
+            if await self._call(self._limiter.hit(limit, bucket, caller)):
+                self._succeeded()
+                return
+            stats = await self._call(self._limiter.get_window_stats(limit, bucket, caller))
+        except Exception as error:
+            if self.breaker is None:
+                log.exception("rate_limit_storage_failed", budget=budget.value)
+            else:
+                self.breaker.failed(error)
+            return
+        self._succeeded()
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(retry_after, f"Too many requests; limit is {limit}. Retry in {retry_after} s.")
+
+    def _succeeded(self) -> None:
+        if self.breaker is not None:
+            self.breaker.succeeded()
+
+    async def store_answers(self) -> bool:
+        """Whether the shared store answers now (readiness); skipped while the breaker is open."""
+        if self.breaker is not None and not self.breaker.allows_call():
+            return False
+        try:
+            answers = bool(await self._call(self.storage.check()))
+        except Exception as error:
+            answers = False
+            if self.breaker is not None:
+                self.breaker.failed(error)
+        if answers:
+            self._succeeded()
+        return answers
 
 
 def rate_limit(budget: Budget, bucket: str | None = None) -> Callable[[Request], Awaitable[None]]:
