@@ -21,6 +21,7 @@ from boxoffice.core.db import create_database
 from boxoffice.core.errors import install_error_handlers
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
+from boxoffice.core.proxies import TrustedProxyMiddleware
 from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
@@ -113,7 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)  # added last, so it wraps everything
+    app.add_middleware(RequestContextMiddleware)
+    # Added last, so it wraps everything: the client address is settled before anything reads it.
+    app.add_middleware(TrustedProxyMiddleware, networks=settings.trusted_proxies)
 
     api = APIRouter(
         route_class=ApiRoute, prefix=API_PREFIX, dependencies=[Depends(rate_limit(Budget.DEFAULT))]

@@ -72,7 +72,8 @@ def serve(
         reload=reload,
         log_level=settings.log_level.lower(),
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app, from BOXOFFICE_TRUSTED_PROXIES only (core/proxies.py).
+        proxy_headers=False,
     )
 
 

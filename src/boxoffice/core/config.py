@@ -3,6 +3,7 @@
 import secrets
 from enum import StrEnum
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -91,6 +92,8 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=300.0, gt=0)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); none by default.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.AUTO
 
@@ -107,6 +110,16 @@ class Settings(BaseSettings):
         if isinstance(data, dict) and isinstance(data.get("cors_origins"), str):
             raw: str = data["cors_origins"]
             data["cors_origins"] = [o.strip() for o in raw.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_trusted_proxies(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("trusted_proxies"), str):
+            raw: str = data["trusted_proxies"]
+            data["trusted_proxies"] = [
+                ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()
+            ]
         return data
 
     @model_validator(mode="after")
