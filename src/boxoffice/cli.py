@@ -5,12 +5,14 @@ import json
 import os
 import sys
 from typing import Annotated
+from uuid import UUID
 
 import typer
 import uvicorn
 from pydantic import ValidationError
 
 from boxoffice.core.config import Settings
+from boxoffice.models import OutboxStatus
 
 app = typer.Typer(
     name="boxoffice",
@@ -126,6 +128,70 @@ def demo() -> None:
     typer.echo(f"demo data created; every account's password is {DEMO_PASSWORD!r}:")
     for login in logins:
         typer.echo(f"  {login.role.value:<9} {login.email}")
+
+
+outbox_app = typer.Typer(help="Inspect the email outbox and requeue dead messages.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+def _message_id(raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError as error:
+        typer.secho(f"error: {raw!r} is not a message id", err=True, fg="red")
+        raise typer.Exit(code=2) from error
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[
+        OutboxStatus | None, typer.Option(help="Only messages in this state (pending, sent, skipped, dead)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many, newest first")] = 50,
+) -> None:
+    """List outbox messages, newest first: id, status, attempts, kind, recipient, last error."""
+    from boxoffice.notifications.operations import list_messages
+
+    for message in asyncio.run(list_messages(_settings(), status, limit)):
+        error = (message.last_error or "").replace("\n", " ")[:80]
+        typer.echo(
+            f"{message.id}  {message.status.value:<7}  {message.attempts:>3}  {message.kind:<22}  "
+            f"{message.recipient}  {error}".rstrip()
+        )
+
+
+@outbox_app.command("show")
+def outbox_show(message_id: Annotated[str, typer.Argument(help="The message's id")]) -> None:
+    """Everything about one message, its payload included, as JSON."""
+    from boxoffice.notifications.operations import get_message
+
+    message = asyncio.run(get_message(_settings(), _message_id(message_id)))
+    if message is None:
+        typer.secho(f"error: no message {message_id}", err=True, fg="red")
+        raise typer.Exit(code=1)
+    fields = {column.key: getattr(message, column.key) for column in message.__table__.columns}
+    fields["payload"] = json.loads(message.payload)
+    typer.echo(json.dumps(fields, indent=2, default=str))
+
+
+@outbox_app.command("requeue")
+def outbox_requeue(
+    message_id: Annotated[str | None, typer.Argument(help="The dead message's id")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="Requeue every dead message")] = False,
+) -> None:
+    """Give a dead message (or every one) a fresh set of attempts, due now."""
+    from boxoffice.notifications.operations import NotRequeueable, requeue
+
+    if (message_id is None) == (not all_dead):
+        typer.secho("error: give one message id or --all-dead", err=True, fg="red")
+        raise typer.Exit(code=2)
+    target = None if all_dead else _message_id(str(message_id))
+    try:
+        count = asyncio.run(requeue(_settings(), target))
+    except NotRequeueable as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(code=1) from error
+    typer.echo(f"{count} message{'' if count == 1 else 's'} requeued")
 
 
 @app.command()

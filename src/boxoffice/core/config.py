@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     # sales that do not wait for it).
     hold_sweep_seconds: float = Field(default=2.0, gt=0)
     outbox_batch_size: int = Field(default=50, ge=1, le=1000)
-    outbox_max_attempts: int = Field(default=8, ge=1)
+    # 30 attempts from a 10 s base, capped at an hour: retried for at least 11 hours (half of ~22).
+    outbox_max_attempts: int = Field(default=30, ge=1)
     outbox_retry_base_seconds: float = Field(default=10.0, gt=0)
     outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
     # How long a claimed message is reserved for its worker; a worker that dies frees it after this.

@@ -3,8 +3,11 @@
 Delivery is at least once. A claim is a lease (``claim_token`` + ``claimed_until``) taken in one short
 transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never wait for each other); the
 message is sent outside any transaction; a second short transaction marks it sent, but only while the
-claim is still this worker's. A worker killed mid-send leaves its claims to expire, and another worker
-sends those messages again: nothing is lost, and in the normal case nothing is sent twice.
+claim is still this worker's. Just before each send the worker renews its claim on that one message
+(a fresh lease), and skips the message if the claim is no longer its own: a slow mail server makes a
+batch outlast its lease, and another worker has taken over the rest of it. A worker killed mid-send
+leaves its claims to expire, and another worker sends those messages again: nothing is lost, and
+short of a crash nothing is sent twice.
 """
 
 import asyncio
@@ -35,12 +38,28 @@ OUTBOX_RETRIED = Counter("boxoffice_outbox_retried_total", "Failed sends schedul
 OUTBOX_DEAD = Counter("boxoffice_outbox_dead_total", "Messages given up on after too many attempts")
 OUTBOX_SKIPPED = Counter("boxoffice_outbox_skipped_total", "Messages no longer relevant when due")
 
+OUTBOX_CLAIM_LOST = Counter(
+    "boxoffice_outbox_claim_lost_total",
+    "Claimed messages not sent because another worker took them over after the lease ran out",
+)
+
 SCHEDULER_INTERVAL_SECONDS = 30.0
 
 
 def retry_delay(attempts: int, base: float, ceiling: float) -> float:
-    """Exponential backoff with full jitter: 0..base*2^(attempts-1), capped."""
-    return random.uniform(0, min(ceiling, base * 2 ** (attempts - 1)))  # noqa: S311  (jitter, not secrets)
+    """Exponential backoff, capped, with "equal" jitter: between half and all of
+    min(ceiling, base * 2^(attempts-1)). The half that is fixed makes the schedule's total length
+    predictable (docs/operations.md), the other half spreads retries out."""
+    step = min(ceiling, base * 2 ** (attempts - 1))
+    return step / 2 + random.uniform(0, step / 2)  # noqa: S311  (jitter, not secrets)
+
+
+def minimum_retry_span(settings: Settings) -> float:
+    """The shortest time between a message's first failed attempt and its being declared dead."""
+    return sum(
+        min(settings.outbox_retry_max_seconds, settings.outbox_retry_base_seconds * 2 ** (n - 1)) / 2
+        for n in range(1, settings.outbox_max_attempts)
+    )
 
 
 class OutboxWorker:
@@ -142,7 +161,24 @@ class OutboxWorker:
             session.expunge_all()
             return claimed
 
+    async def _renew_claim(self, message: OutboxMessage) -> bool:
+        """Take a fresh lease on this one message; False if it is no longer ours to send."""
+        renewed = await self._database.execute_alone(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message.id,
+                OutboxMessage.claim_token == self._token,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(claimed_until=utcnow() + timedelta(seconds=self._settings.outbox_lease_seconds))
+        )
+        return renewed == 1
+
     async def _deliver(self, message: OutboxMessage) -> None:
+        if not await self._renew_claim(message):
+            OUTBOX_CLAIM_LOST.inc()
+            log.warning("email_claim_lost", message_id=str(message.id), kind=message.kind)
+            return
         try:
             if not await scheduler.still_relevant(self._database, message):
                 await self._finish(message, OutboxStatus.SKIPPED)
