@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from boxoffice.core.schemas import InputModel, OutputModel
+from boxoffice.core.schemas import InputModel, OutputModel, SingleLine
 from boxoffice.models import Role
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -29,6 +29,7 @@ GivenPassword = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
 FullName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    SingleLine,
     Field(examples=["Ada Lovelace"]),
 ]
 Token = Annotated[str, Field(min_length=1, max_length=4096)]

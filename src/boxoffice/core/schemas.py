@@ -1,6 +1,7 @@
 """The two bases every schema derives from (strict inputs, attribute-reading outputs), and the text
 type of free-text query parameters."""
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
@@ -11,6 +12,29 @@ def reject_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("text must not contain NUL characters")
     return value
+
+
+def _breaks_a_line(char: str) -> bool:
+    # Cc: C0 and C1 controls (CR, LF, tab, U+0085 NEL, ...); Zl, Zp: U+2028 and U+2029.
+    return unicodedata.category(char) in {"Cc", "Zl", "Zp"}
+
+
+def reject_line_breaks(value: str) -> str:
+    """A single-line field (a title, a name, a venue) holds no control or line-separator characters:
+    they end up in email subjects and calendar files, where a line break is a new header."""
+    if any(_breaks_a_line(char) for char in value):
+        raise ValueError("must be a single line: no line breaks, tabs or other control characters")
+    return value
+
+
+def one_line(text: str) -> str:
+    """Text made safe for a single-line place (a mail header): every control or separator becomes a
+    space. For text stored before single-line fields were enforced."""
+    return "".join(" " if _breaks_a_line(char) else char for char in text)
+
+
+SingleLine = AfterValidator(reject_line_breaks)
+"""Add to a text field's ``Annotated`` to make it single-line."""
 
 
 class InputModel(BaseModel):

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints, computed_field
 
-from boxoffice.core.schemas import InputModel, OutputModel
+from boxoffice.core.schemas import InputModel, OutputModel, SingleLine
 from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone, UtcDatetime
 from boxoffice.models import EventStatus
 
@@ -15,26 +15,35 @@ MAX_TICKET_TYPES = 20
 MAX_CAPACITY = 1_000_000
 
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Field(examples=["PyCon"])
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    SingleLine,
+    Field(examples=["PyCon"]),
 ]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
 Venue = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    SingleLine,
     Field(examples=["Kulturbrauerei"]),
 ]
 City = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(examples=["Berlin"])
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    SingleLine,
+    Field(examples=["Berlin"]),
 ]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), SingleLine]
 Category = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50),
+    SingleLine,
     Field(examples=["music"]),
 ]
 TicketTypeName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    SingleLine,
     Field(examples=["General admission"]),
 ]
 Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, examples=[500])]

@@ -4,13 +4,15 @@ code as a small inline PNG (no PDF: mail providers block them) beside a link to 
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import icalendar
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
+from boxoffice.core.schemas import one_line
 from boxoffice.models import OutboxMessage
 from boxoffice.notifications.outbox import MessageKind
 from boxoffice.tickets import qr
@@ -100,7 +102,9 @@ def render(message: OutboxMessage, public_url: str) -> Email:
     if "booking" in context:
         context["tickets_url"] = tickets_url(public_url, context["booking"]["id"])
     environment = _environment()
-    subject = _subject_template(kind).render(**context).strip()
+    # Titles and names are single-line at input; rows written before that was enforced may not be,
+    # and a line break in a header would make the message unsendable.
+    subject = one_line(_subject_template(kind).render(**context)).strip()
     email = Email(
         to=message.recipient,
         subject=subject,
@@ -118,52 +122,30 @@ def render(message: OutboxMessage, public_url: str) -> Email:
     return email
 
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_offset(moment: datetime) -> str:
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
-
-
 def calendar_file(context: dict[str, Any]) -> str:
-    """An iCalendar (RFC 5545) event in the event's own time zone.
-
-    The VTIMEZONE carries the zone's offset at the event's start, which is all a calendar needs to
-    place this one event correctly.
-    """
+    """An iCalendar (RFC 5545) event in the event's own time zone, written by the ``icalendar``
+    library: it escapes text (line breaks included), folds long lines at 75 octets and adds the
+    VTIMEZONE the event's TZID names, built from the time zone database."""
     event, booking = context["event"], context["booking"]
     zone = ZoneInfo(event["timezone"])
-    starts = datetime.fromisoformat(event["starts_at"]).astimezone(zone)
-    ends = datetime.fromisoformat(event["ends_at"]).astimezone(zone) if event["ends_at"] else None
     location = ", ".join(part for part in (event["venue"], event["address"], event["city"]) if part)
-    description = f"Booking {booking['code']}: {booking['quantity']} x {booking['ticket_type']}"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//boxoffice//bookings//EN",
-        "METHOD:PUBLISH",
-        "BEGIN:VTIMEZONE",
-        f"TZID:{event['timezone']}",
-        "BEGIN:STANDARD",
-        "DTSTART:19700101T000000",
-        f"TZOFFSETFROM:{_ics_offset(starts)}",
-        f"TZOFFSETTO:{_ics_offset(starts)}",
-        f"TZNAME:{starts.tzname()}",
-        "END:STANDARD",
-        "END:VTIMEZONE",
-        "BEGIN:VEVENT",
-        f"UID:booking-{booking['id']}@boxoffice",
-        f"DTSTAMP:{datetime.now(UTC):%Y%m%dT%H%M%SZ}",
-        f"DTSTART;TZID={event['timezone']}:{starts:%Y%m%dT%H%M%S}",
-        *([f"DTEND;TZID={event['timezone']}:{ends:%Y%m%dT%H%M%S}"] if ends else []),
-        f"SUMMARY:{_ics_text(event['title'])}",
-        f"LOCATION:{_ics_text(location)}",
-        f"DESCRIPTION:{_ics_text(description)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(lines) + "\r\n"
+    entry = icalendar.Event()
+    entry.add("uid", f"booking-{booking['id']}@boxoffice")
+    entry.add("dtstamp", datetime.now(UTC))
+    starts = datetime.fromisoformat(event["starts_at"]).astimezone(zone)
+    entry.add("dtstart", starts)
+    if event["ends_at"]:
+        entry.add("dtend", datetime.fromisoformat(event["ends_at"]).astimezone(zone))
+    entry.add("summary", event["title"])
+    entry.add("location", location)
+    entry.add("description", f"Booking {booking['code']}: {booking['quantity']} x {booking['ticket_type']}")
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//boxoffice//bookings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(entry)
+    # The zone's rules around the event, not since 1970: enough to place it, and a short file.
+    calendar.add_missing_timezones(
+        first_date=date(starts.year - 1, 1, 1), last_date=date(min(starts.year + 2, 9999), 1, 1)
+    )
+    return calendar.to_ical().decode()

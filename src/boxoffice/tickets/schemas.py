@@ -5,7 +5,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from boxoffice.accounts.schemas import FullName
-from boxoffice.core.schemas import InputModel, OutputModel
+from boxoffice.core.schemas import InputModel, OutputModel, SingleLine
 from boxoffice.models import CheckInBy, TicketStatus
 
 _CODE_EXAMPLE = (
@@ -83,7 +83,7 @@ class CheckinKeys(OutputModel):
 class CheckinTokenCreate(InputModel):
     model_config = {"json_schema_extra": {"examples": [{"name": "Main entrance, scanner 2"}]}}
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 
 
 class CheckinTokenRead(OutputModel):
