@@ -23,14 +23,19 @@ async def user_by_id(session: AsyncSession, user_id: UUID) -> User | None:
 
 
 async def save_user(session: AsyncSession, user: User) -> User:
-    """Insert or update a user; a taken email (even when two requests race for it) is EmailTaken."""
+    """Insert or update a user; a taken email (even when two requests race for it) is EmailTaken.
+
+    Opening the savepoint flushes changes made before it, outside it: a failure there spoils the
+    whole transaction, and the user's attributes can no longer be read. So the email is read first,
+    and the unit of work throws everything away (EmailTaken keeps no changes)."""
+    email = user.email
     session.add(user)
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as error:
         if violates_unique(error, "uq_user_account_email", "user_account.email"):
-            raise EmailTaken(f"An account with email {user.email} already exists.") from error
+            raise EmailTaken(f"An account with email {email} already exists.") from error
         raise
     return user
 
