@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -184,13 +185,20 @@ def _reset_token_hash(token: str) -> str:
 
 
 async def request_password_reset(session: AsyncSession, email: str) -> None:
-    """Email a single-use reset token if an active account has this email; say nothing either way."""
+    """Queue the request, and nothing else: the same work whether or not the email has an account,
+    so neither the answer nor its timing tells. The worker does the rest (password_reset_email)."""
+    outbox.password_reset_requested(session, email)
+
+
+async def password_reset_email(session: AsyncSession, email: str) -> dict[str, Any] | None:
+    """A new single-use reset token for the active account with this email, as the payload of its
+    email; None if there is no such account."""
     user = await repository.user_by_email(session, email)
     if user is None or not user.is_active:
-        return
+        return None
     token = secrets.token_urlsafe(32)
     await repository.add_reset_token(session, user.id, _reset_token_hash(token), utcnow() + RESET_TOKEN_TTL)
-    outbox.password_reset(session, user, token, int(RESET_TOKEN_TTL.total_seconds() // 60))
+    return outbox.password_reset_payload(user, token, int(RESET_TOKEN_TTL.total_seconds() // 60))
 
 
 async def reset_password(session: AsyncSession, passwords: Passwords, token: str, new_password: str) -> None:

@@ -22,6 +22,9 @@ class MessageKind(StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     EVENT_REMINDER = "event_reminder"
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a message kind, not a secret)
+    # A reset asked for, account not looked up yet: the worker looks it up and turns the message into
+    # a PASSWORD_RESET, or skips it. The request costs the same whether or not the account exists.
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105
     WAITLIST_JOINED = "waitlist_joined"
     WAITLIST_OFFER = "waitlist_offer"
     WAITLIST_OFFER_EXPIRED = "waitlist_offer_expired"
@@ -194,9 +197,18 @@ def waitlist_closed(
     _about_entry(session, MessageKind.WAITLIST_CLOSED, recipient, entry, event, reason=reason)
 
 
+def password_reset_payload(user: User, token: str, expires_in_minutes: int) -> dict[str, Any]:
+    return {"name": user.full_name, "token": token, "expires_in_minutes": expires_in_minutes}
+
+
 def password_reset(session: AsyncSession, user: User, token: str, expires_in_minutes: int) -> None:
-    payload = {"name": user.full_name, "token": token, "expires_in_minutes": expires_in_minutes}
+    payload = password_reset_payload(user, token, expires_in_minutes)
     session.add(_message(MessageKind.PASSWORD_RESET, user.email, payload, None))
+
+
+def password_reset_requested(session: AsyncSession, email: str) -> None:
+    """Someone asked for a reset of ``email``: whether it has an account is the worker's to find."""
+    session.add(_message(MessageKind.PASSWORD_RESET_REQUESTED, email, {}, None))
 
 
 def reminder_key(booking: Booking) -> str:

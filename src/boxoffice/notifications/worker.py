@@ -180,12 +180,15 @@ class OutboxWorker:
             log.warning("email_claim_lost", message_id=str(message.id), kind=message.kind)
             return
         try:
-            if not await scheduler.still_relevant(self._database, message):
+            if not await scheduler.prepare(self._database, message, self._token):
                 await self._finish(message, OutboxStatus.SKIPPED)
                 OUTBOX_SKIPPED.inc()
                 return
             email = await anyio.to_thread.run_sync(render, message, self._settings.public_url)
             await self._mailer.send(email)
+        except scheduler.ClaimLost:
+            OUTBOX_CLAIM_LOST.inc()
+            return
         except Exception as error:
             await self._failed(message, error)
             return
