@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin.schemas import AuditFilters, UserFigures
@@ -104,3 +104,16 @@ async def audit_entries(
         )
     ).all()
     return items, int(total or 0)
+
+
+async def lock_active_admins(session: AsyncSession) -> set[UUID]:
+    """Take the lock every change of a user's role or state holds, and return the active admins.
+
+    A no-op UPDATE of the admins' rows: row locks on PostgreSQL (a concurrent change waits, then sees
+    this one's result), the write lock on SQLite; it runs first, before the transaction reads.
+    """
+    admins = (User.role == Role.ADMIN) & User.is_active.is_(True)
+    await session.execute(
+        update(User).where(admins).values(role=User.role).execution_options(synchronize_session=False)
+    )
+    return set((await session.scalars(select(User.id).where(admins))).all())

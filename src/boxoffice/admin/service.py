@@ -17,7 +17,7 @@ from boxoffice.admin.schemas import (
 )
 from boxoffice.core import audit
 from boxoffice.core.audit import Action
-from boxoffice.core.errors import CannotModifySelf, NotFound
+from boxoffice.core.errors import CannotModifySelf, Forbidden, NotFound
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import AuditEntry, Booking, BookingStatus, Event, EventStatus, Role, User
 
@@ -38,7 +38,12 @@ async def get_user(session: AsyncSession, user_id: UUID) -> UserFigures:
 async def update_user(
     session: AsyncSession, admin: User, user_id: UUID, data: AdminUserUpdate
 ) -> UserFigures:
-    """Promote, demote, disable or re-enable a user; disabling ends every session of theirs at once."""
+    """Promote, demote, disable or re-enable a user; disabling ends every session of theirs at once.
+
+    Changes are serialised (``lock_active_admins``) and the acting admin must still be one once it
+    holds the lock: two admins demoting each other at once leave one of them an admin."""
+    if user_id != admin.id and admin.id not in await repository.lock_active_admins(session):
+        raise Forbidden("You are no longer an admin.")
     target = (await get_user(session, user_id)).user
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if target.id == admin.id and (

@@ -50,9 +50,7 @@ def _is_admin(user: User) -> bool:
 async def visible_booking(session: AsyncSession, booking_id: UUID, user: User) -> Booking:
     """A booking its holder, its event's organizer or an admin may see; 404 for anyone else."""
     booking = await repository.booking_by_id(session, booking_id)
-    if booking is None or not (
-        booking.user_id == user.id or _is_admin(user) or booking.event.organizer_id == user.id
-    ):
+    if booking is None or not (booking.user_id == user.id or access.may_manage(booking.event, user)):
         raise NotFound("No such booking.")
     return booking
 
@@ -67,8 +65,7 @@ async def _locked_booking(
     booking = await repository.booking_by_id(session, booking_id, for_update=True) if event else None
     if booking is None or event is None:
         raise NotFound("No such booking.")
-    is_organizer = event.organizer_id == user.id
-    if not (booking.user_id == user.id or _is_admin(user) or is_organizer):
+    if not (booking.user_id == user.id or access.may_manage(event, user)):
         raise NotFound("No such booking.")
     if not (booking.user_id == user.id or _is_admin(user) or organizer_may):
         raise Forbidden("Only the holder or an admin may change a booking.")

@@ -10,7 +10,11 @@ from boxoffice.models import Event, Role, User
 
 
 def may_manage(event: Event, user: User | None) -> bool:
-    return user is not None and (user.role is Role.ADMIN or event.organizer_id == user.id)
+    """Admins, and the event's organizer while they are an organizer: one demoted to attendee keeps
+    their events (an admin may hand them back) but no longer manages them."""
+    if user is None:
+        return False
+    return user.role is Role.ADMIN or (user.role is Role.ORGANIZER and event.organizer_id == user.id)
 
 
 def is_listed(event: Event) -> bool:
