@@ -19,6 +19,7 @@ from boxoffice.core.body_limit import BodyLimitMiddleware
 from boxoffice.core.config import Settings
 from boxoffice.core.db import create_database
 from boxoffice.core.errors import install_error_handlers
+from boxoffice.core.header_limit import HeaderLimitMiddleware
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
 from boxoffice.core.proxies import TrustedProxyMiddleware
@@ -114,6 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HeaderLimitMiddleware, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count
+    )
     app.add_middleware(RequestContextMiddleware)
     # Added last, so it wraps everything: the client address is settled before anything reads it.
     app.add_middleware(TrustedProxyMiddleware, networks=settings.trusted_proxies)

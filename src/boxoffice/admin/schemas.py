@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import Field, Json
@@ -20,7 +20,7 @@ class AdminUserRead(UserRead):
 
 class AdminUserUpdate(InputModel):
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: Annotated[bool, Field(strict=True)] | None = None
 
 
 class UsersByRole(OutputModel):

@@ -26,7 +26,7 @@ from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import problems
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_of
-from boxoffice.core.ratelimit import Budget, rate_limit
+from boxoffice.core.ratelimit import Budget, charge_recipient, rate_limit
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.spreadsheet import safe_cell
 from boxoffice.core.types import money_string
@@ -72,10 +72,16 @@ def _sold(answer: Booking | StoredResponse) -> Any:
     responses=problems(401, 404, 409, 422, 429),
 )
 async def create_booking(
-    data: BookingCreate, writer: WriterDep, token: BearerToken, idempotency_key: IdempotencyKeyHeader = None
+    request: Request,
+    data: BookingCreate,
+    writer: WriterDep,
+    token: BearerToken,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
     """Book tickets at once. Capacity is enforced by the database: nobody gets a ticket that does not
-    exist."""
+    exist. A `holder_email` is emailed about the booking; each address may be named a limited number
+    of times an hour (429)."""
+    await charge_recipient(request, data.holder_email)
     return _sold(await writer.book(token, data, idempotency_key))
 
 
@@ -120,6 +126,7 @@ async def extend_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> 
     responses=problems(401, 404, 409, 422, 429),
 )
 async def confirm_hold(
+    request: Request,
     hold_id: UUID,
     writer: WriterDep,
     token: BearerToken,
@@ -128,7 +135,9 @@ async def confirm_hold(
 ) -> Any:
     """Turn the hold into a booking. A hold that has expired is still confirmed if its tickets can be
     taken again at that moment."""
-    return _sold(await writer.confirm(token, hold_id, data or HoldConfirm(), idempotency_key))
+    data = data or HoldConfirm()
+    await charge_recipient(request, data.holder_email)
+    return _sold(await writer.confirm(token, hold_id, data, idempotency_key))
 
 
 @router.delete(
@@ -173,9 +182,10 @@ async def read_booking(booking_id: UUID, session: SessionDep, user: CurrentUser)
     responses=problems(401, 403, 404, 409, 422, 429),
 )
 async def change_booking(
-    booking_id: UUID, data: BookingUpdate, session: SessionDep, user: CurrentUser
+    request: Request, booking_id: UUID, data: BookingUpdate, session: SessionDep, user: CurrentUser
 ) -> Booking:
     """Change the quantity or the holder's details, until the event starts."""
+    await charge_recipient(request, data.holder_email)
     return await service.change_booking(session, user, booking_id, data)
 
 

@@ -10,7 +10,8 @@ from boxoffice.core.types import MoneyOut
 from boxoffice.models import BookingStatus, EventStatus, HoldStatus
 
 # The per-event maximum (max_tickets_per_booking, at most 50) is checked by the service.
-Quantity = Annotated[int, Field(ge=1, le=50, examples=[2])]
+# Strict: a whole JSON number, not `true`, `2.0` or `"2"`.
+Quantity = Annotated[int, Field(ge=1, le=50, strict=True, examples=[2])]
 
 
 class HoldCreate(InputModel):

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "10/minute"
     rate_limit_booking_writes: str = "60/minute"
     rate_limit_default: str = "1200/minute"
+    # Requests naming one address as a booking's holder_email, whoever sends them.
+    rate_limit_recipient: str = "10/hour"
+    # Larger request heads answer 431 headers_too_large.
+    max_header_bytes: int = Field(default=8192, ge=1024)
+    max_header_count: int = Field(default=64, ge=8)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # Booking transactions per event and process let into the database at once (see bookings/writer.py).

@@ -34,6 +34,9 @@ class Budget(StrEnum):
     AUTH = "auth"  # register, login, password forgot and reset: each its own counter
     BOOKING_WRITES = "booking_writes"
     DEFAULT = "default"
+    # Per email address a booking names as its holder's: whoever books, that address gets at most
+    # this many bookings' emails started, so nobody can make boxoffice mail a stranger over and over.
+    RECIPIENT = "recipient"
 
 
 class RateLimiter:
@@ -67,6 +70,7 @@ class RateLimiter:
             Budget.AUTH: parse(settings.rate_limit_auth),
             Budget.BOOKING_WRITES: parse(settings.rate_limit_booking_writes),
             Budget.DEFAULT: parse(settings.rate_limit_default),
+            Budget.RECIPIENT: parse(settings.rate_limit_recipient),
         }
 
     async def close(self) -> None:
@@ -135,3 +139,10 @@ def rate_limit(budget: Budget, bucket: str | None = None) -> Callable[[Request],
             await limiter.hit(budget, name, limiter.caller(request))
 
     return charge
+
+
+async def charge_recipient(request: Request, holder_email: str | None) -> None:
+    """Charge one request that names ``holder_email`` to that address's own budget."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if limiter.enabled and holder_email is not None:
+        await limiter.hit(Budget.RECIPIENT, Budget.RECIPIENT.value, f"recipient:{holder_email.lower()}")

@@ -1,12 +1,13 @@
 """Field types shared by the schemas: money, currencies, time zones, bounded text."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
+from importlib import resources
 from typing import Annotated
-from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, StringConstraints
 
 # Active ISO 4217 codes (funds and precious metals left out).
 ISO_4217 = frozenset(
@@ -20,9 +21,17 @@ ISO_4217 = frozenset(
 )
 
 
+# In the tz database but not places: "Factory" is a placeholder zone, never a real one.
+_NOT_PLACES = frozenset({"Factory"})
+
+
 @cache
 def _known_time_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    """The IANA names, exactly as spelled in the database the service ships (the ``tzdata``
+    package), not whatever the host's zoneinfo directory holds (``localtime``, ``posixrules``,
+    ``posix/...``); old names the database keeps as links (``US/Pacific``) stay valid."""
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - _NOT_PLACES
 
 
 def _known_time_zone(name: str) -> str:
@@ -57,8 +66,22 @@ def _in_utc(moment: datetime) -> datetime:
     return utc
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
-"""A request instant: RFC 3339 with an offset (naive ones are refused), converted to UTC."""
+_RFC_3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def _rfc_3339_text(value: object) -> object:
+    """Pydantic also reads numbers (and strings of digits) as Unix timestamps; the contract says
+    RFC 3339, so anything else is refused before it gets the chance."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC_3339_START.match(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset, like 2030-04-01T20:00:00+02:00")
+    return value
+
+
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_rfc_3339_text), AfterValidator(_in_utc)]
+"""A request instant: RFC 3339 with an offset (naive ones and Unix timestamps are refused),
+converted to UTC."""
 
 MAX_PRICE = Decimal("99999999.99")
 

@@ -46,19 +46,26 @@ TicketTypeName = Annotated[
     SingleLine,
     Field(examples=["General admission"]),
 ]
-Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, examples=[500])]
-MaxTicketsPerBooking = Annotated[int, Field(ge=1, le=50)]
+# Counts are strict: a whole JSON number, not `true`, `2.0` or `"2"`; flags are JSON booleans.
+Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY, strict=True, examples=[500])]
+MaxTicketsPerBooking = Annotated[int, Field(ge=1, le=50, strict=True)]
 HoldMinutes = Annotated[
-    int, Field(ge=1, le=120, description="How long a checkout hold lasts, and what an extension adds")
+    int,
+    Field(
+        ge=1, le=120, strict=True, description="How long a checkout hold lasts, and what an extension adds"
+    ),
 ]
 WaitlistOfferHours = Annotated[
     int,
     Field(
-        ge=1, le=168, description="How long returned tickets offered to someone in the waiting list are held"
+        ge=1,
+        le=168,
+        strict=True,
+        description="How long returned tickets offered to someone in the waiting list are held",
     ),
 ]
 WaitlistEnabled = Annotated[
-    bool, Field(description="Whether people may queue for returned tickets once it is sold out")
+    bool, Field(strict=True, description="Whether people may queue for returned tickets once it is sold out")
 ]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 

@@ -14,6 +14,7 @@ from boxoffice.core.audit import Action
 from boxoffice.core.db import Database, utcnow
 from boxoffice.core.errors import (
     CapacityBelowSold,
+    EventStarted,
     HasSales,
     InvalidTransition,
     NotFound,
@@ -160,6 +161,8 @@ async def cancel_event(session: AsyncSession, user: User, event_id: UUID, reason
     event = await managed_event(session, event_id, user, for_update=True)
     if event.status is not EventStatus.PUBLISHED:
         raise InvalidTransition(f"Only a published event can be cancelled; this one is {event.status.value}.")
+    if utcnow() >= event.starts_at:
+        raise EventStarted("The event has started; it can no longer be cancelled.")
     await _cancel(session, user, event, reason)
     return event
 
@@ -184,7 +187,8 @@ async def delete_event(session: AsyncSession, user: User, event_id: UUID) -> Non
     if event.status is EventStatus.DRAFT or not await bookings_service.event_has_bookings(session, event.id):
         await repository.delete_event(session, event)
         return
-    if event.status is EventStatus.PUBLISHED:
+    # One that has started is only hidden: its bookings stay confirmed and nobody is emailed.
+    if event.status is EventStatus.PUBLISHED and utcnow() < event.starts_at:
         await _cancel(session, user, event, "The event was removed by its organizer.")
     event.deleted_at = utcnow()
     await repository.add(session, event)

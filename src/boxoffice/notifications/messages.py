@@ -148,4 +148,4 @@ def calendar_file(context: dict[str, Any]) -> str:
     calendar.add_missing_timezones(
         first_date=date(starts.year - 1, 1, 1), last_date=date(min(starts.year + 2, 9999), 1, 1)
     )
-    return calendar.to_ical().decode()
+    return str(calendar.to_ical().decode())

@@ -50,14 +50,14 @@ def retry_delay(attempts: int, base: float, ceiling: float) -> float:
     """Exponential backoff, capped, with "equal" jitter: between half and all of
     min(ceiling, base * 2^(attempts-1)). The half that is fixed makes the schedule's total length
     predictable (docs/operations.md), the other half spreads retries out."""
-    step = min(ceiling, base * 2 ** (attempts - 1))
+    step = min(ceiling, base * 2.0 ** (attempts - 1))
     return step / 2 + random.uniform(0, step / 2)  # noqa: S311  (jitter, not secrets)
 
 
 def minimum_retry_span(settings: Settings) -> float:
     """The shortest time between a message's first failed attempt and its being declared dead."""
     return sum(
-        min(settings.outbox_retry_max_seconds, settings.outbox_retry_base_seconds * 2 ** (n - 1)) / 2
+        min(settings.outbox_retry_max_seconds, settings.outbox_retry_base_seconds * 2.0 ** (n - 1)) / 2
         for n in range(1, settings.outbox_max_attempts)
     )
 
