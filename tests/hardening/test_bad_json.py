@@ -1,8 +1,9 @@
 """Every endpoint answers a body that is not JSON with the same 422 problem: never 400, never 500."""
 
+import re
+
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
 from tests.factories import assert_problem
@@ -16,7 +17,8 @@ BAD_BODIES = {
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{", "").replace("}", "")
+    """A real-looking id in every placeholder (the body must be refused before the id is looked at)."""
+    return re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
 
 
 def _json_invalid(response_body: dict[str, object]) -> None:
@@ -38,18 +40,19 @@ async def test_every_endpoint_answers_bad_json_with_the_same_problem(
     app: FastAPI, client: AsyncClient, kind: str
 ) -> None:
     """Before authentication, routing to a resource or anything else: the body is read first."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        for method in route.methods - {"GET", "HEAD"}:
-            response = await client.request(
-                method,
-                _concrete(route.path),
-                content=BAD_BODIES[kind],
-                headers={"content-type": "application/json"},
-            )
-            assert response.status_code == 422, (method, route.path, response.text)
-            _json_invalid(assert_problem(response, 422, "validation_error"))
+    operations = [
+        (method.upper(), _concrete(path))
+        for path, methods in app.openapi()["paths"].items()
+        for method in methods
+        if method != "get"
+    ]
+    assert len(operations) >= 30
+    for method, path in operations:
+        response = await client.request(
+            method, path, content=BAD_BODIES[kind], headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, (method, path, response.text)
+        _json_invalid(assert_problem(response, 422, "validation_error"))
 
 
 async def test_a_body_without_content_type_is_read_as_json(client: AsyncClient) -> None:
