@@ -65,3 +65,11 @@ async def test_method_not_allowed_names_every_method_of_the_path(client: AsyncCl
     response = await client.put("/api/v1/events/00000000-0000-0000-0000-000000000000")
     assert_problem(response, 405, "method_not_allowed")
     assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
+
+
+async def test_an_unreadable_form_is_a_validation_problem_too(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", content=b"garbage", headers={"content-type": "multipart/form-data"}
+    )
+    body = assert_problem(response, 422, "validation_error")
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [(["body"], "form_invalid")]

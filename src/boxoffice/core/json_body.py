@@ -3,7 +3,8 @@
 ``ApiRoute`` (the ``route_class`` of every router) reads the body before FastAPI does. A body that
 is not a form must be JSON: undecodable bytes, malformed JSON and JSON nested deeper than the parser
 allows (a ``RecursionError``) all answer the same 422 ``validation_error`` with one error
-``{"loc": ["body"], "type": "json_invalid"}``, never a 400 or a 500.
+``{"loc": ["body"], "type": "json_invalid"}``, never a 400 or a 500. A form body that cannot be read
+(a multipart body without its boundary) is the same 422 with ``type: "form_invalid"``.
 """
 
 import json
@@ -39,6 +40,16 @@ async def parse_json_body(request: Request) -> Any:
     return parsed
 
 
+async def _parse_form(request: Request) -> None:
+    """Read a form body once (Starlette keeps it); one that cannot be read is the same kind of 422."""
+    try:
+        await request.form()
+    except Exception as error:
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": f"The body is not a readable form: {error}", "type": "form_invalid"}]
+        ) from error
+
+
 class ApiRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -47,6 +58,8 @@ class ApiRoute(APIRoute):
             media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type not in _FORM_TYPES:
                 await parse_json_body(request)
+            else:
+                await _parse_form(request)
             return await handler(request)
 
         return checked
