@@ -921,7 +921,23 @@ def main() -> None:
     parser.add_argument(
         "--compare-rounds", type=int, default=2, help="runs of each build per connection count (default 2)"
     )
+    parser.add_argument(
+        "--database",
+        choices=("postgresql", "mariadb"),
+        default="postgresql",
+        help="mariadb: the flash sale only, on MariaDB/MySQL (bench/mariadb.py; bench/results/mariadb.json)",
+    )
     args = parser.parse_args()
+    if args.database == "mariadb":
+        import mariadb
+
+        output = (
+            args.output
+            if args.output != BENCH / "results" / "latest.json"
+            else BENCH / "results" / "mariadb.json"
+        )
+        mariadb.main(args.keep_database, output)
+        return
 
     wrk = ensure_wrk()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
