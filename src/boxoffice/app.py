@@ -21,6 +21,7 @@ from boxoffice.core.db import create_database
 from boxoffice.core.errors import install_error_handlers
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
 from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
+from boxoffice.core.retry import RetryOnLockConflict
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
 from boxoffice.events.totals import CatalogueTotals
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(RetryOnLockConflict)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # added last, so it wraps everything
 

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from boxoffice.core.db import contains, rows_affected, utcnow
-from boxoffice.core.dialects import insert_ignoring_duplicates, try_transaction_lock, update_returning
+from boxoffice.core.dialects import (
+    insert_ignoring_duplicates,
+    lock_rows,
+    locks_joined_rows,
+    try_transaction_lock,
+    update_returning,
+)
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import (
     ACTIVE,
@@ -41,9 +47,12 @@ async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | No
         select(Event)
         .where(Event.id == event_id)
         .options(joinedload(Event.ticket_types))
-        .with_for_update(read=True, key_share=True, of=Event)
         .execution_options(populate_existing=True)
     )
+    if locks_joined_rows(session):
+        await lock_rows(session, Event, Event.id == event_id, read=True)
+    else:
+        query = query.with_for_update(read=True, key_share=True, of=Event)
     return (await session.scalars(query)).unique().one_or_none()
 
 
@@ -332,7 +341,9 @@ async def booking_by_id(
     session: AsyncSession, booking_id: UUID, *, for_update: bool = False
 ) -> Booking | None:
     query = select(Booking).where(Booking.id == booking_id).options(joinedload(Booking.event))
-    if for_update:
+    if for_update and locks_joined_rows(session):
+        await lock_rows(session, Booking, Booking.id == booking_id)
+    elif for_update:
         query = query.with_for_update(of=Booking)
     return (await session.scalars(query)).one_or_none()
 

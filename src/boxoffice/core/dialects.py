@@ -13,9 +13,14 @@ everywhere. The differences that remain are in statements:
 - the claim of an idempotency key (see ``bookings/repository.py``): a transaction-scoped advisory
   lock on PostgreSQL, a named lock on MariaDB/MySQL released when the connection goes back to its
   pool, and nothing on SQLite, which runs one writer at a time;
-- which errors mean "try the transaction again": InnoDB resolves a deadlock by rolling back one of
-  its transactions (1213) and gives up waiting for a row lock after a while (1205). PostgreSQL's
-  equivalents cannot arise from the statements the service runs under READ COMMITTED.
+- row locks of a SELECT with a join: ``FOR UPDATE OF t`` locks only t's rows on PostgreSQL and MySQL 8;
+  MariaDB has no ``OF`` and locks the joined rows too, so there the rows are locked first by a
+  SELECT of their table alone (``locks_joined_rows``, ``lock_rows``) and then read with the join;
+- which errors mean "run the request again" (``core/retry.py``): InnoDB resolves a deadlock by rolling
+  back one of its transactions (1213) and gives up waiting for a row lock after a while (1205); its
+  foreign-key checks share-lock parent rows, which PostgreSQL's do not (KEY SHARE), so it deadlocks
+  where PostgreSQL does not. PostgreSQL's deadlock and serialisation failures are retried the same
+  way.
 """
 
 import hashlib
@@ -33,8 +38,10 @@ MYSQL = "mysql"  # SQLAlchemy's name for MariaDB and MySQL alike
 POSTGRESQL = "postgresql"
 SQLITE = "sqlite"
 
-# InnoDB's "Deadlock found when trying to get lock" and "Lock wait timeout exceeded".
+# InnoDB's "Deadlock found when trying to get lock" and "Lock wait timeout exceeded"; PostgreSQL's
+# deadlock_detected and serialization_failure.
 _MYSQL_RETRYABLE = {1213, 1205}
+_POSTGRES_RETRYABLE = {"40P01", "40001"}
 
 
 def name_of(session: AsyncSession) -> str:
@@ -92,6 +99,34 @@ def _primary_key(table: Any) -> Any:
     return [getattr(table, columns[0].key) if hasattr(table, "__table__") else columns[0]]
 
 
+def locks_joined_rows(session: AsyncSession) -> bool:
+    """Whether a locking SELECT with a join locks the joined tables' rows too, whatever its ``OF``
+    says (MariaDB). PostgreSQL and MySQL 8 lock only the tables named; SQLite locks no rows."""
+    dialect = session.get_bind().dialect
+    return dialect.name == MYSQL and not getattr(dialect, "supports_for_update_of", False)
+
+
+async def lock_rows(
+    session: AsyncSession, model: Any, *conditions: Any, read: bool = False, skip_locked: bool = False
+) -> list[Any]:
+    """Lock the rows of ``model`` that match, and only them (FOR UPDATE; with ``read`` FOR SHARE, with
+    ``skip_locked`` leaving out rows locked by others); their primary keys."""
+    [key] = _primary_key(model)
+    query = select(key).where(*conditions).with_for_update(read=read, skip_locked=skip_locked)
+    return list(await session.scalars(query))
+
+
+async def lock_before_referencing(session: AsyncSession, model: Any, key: Any) -> None:
+    """Lock a row FOR UPDATE before inserting rows that refer to it, in a transaction that updates it
+    afterwards (MariaDB/MySQL). InnoDB's foreign-key check share-locks the row referred to; two such
+    transactions would each hold that share lock and wait for the other's to update the row: a
+    deadlock. PostgreSQL's check takes a KEY SHARE lock, which an update of other columns does not
+    wait for, so there this does nothing."""
+    if name_of(session) == MYSQL:
+        [column] = _primary_key(model)
+        await lock_rows(session, model, column == key)
+
+
 def _lock_name(owner: UUID, key: str) -> str:
     return "boxoffice:" + hashlib.sha256(f"{owner}:{key}".encode()).hexdigest()[:48]
 
@@ -141,6 +176,8 @@ def is_retryable(error: BaseException) -> bool:
     """Whether a database error means the transaction lost a lock conflict and may simply run again."""
     if not isinstance(error, DBAPIError):
         return False
+    if getattr(error.orig, "sqlstate", None) in _POSTGRES_RETRYABLE:
+        return True
     args: tuple[Any, ...] = tuple(getattr(error.orig, "args", ()))
     return bool(args) and args[0] in _MYSQL_RETRYABLE
 

@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.config import Config
 from sqlalchemy import LargeBinary
 from sqlalchemy.dialects import mysql
-from alembic.config import Config
 
 _HERE = Path(__file__).resolve().parent
 

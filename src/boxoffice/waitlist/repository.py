@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from boxoffice.core.db import rows_affected
-from boxoffice.core.dialects import insert_ignoring_duplicates, update_returning
+from boxoffice.core.dialects import (
+    insert_ignoring_duplicates,
+    lock_before_referencing,
+    lock_rows,
+    locks_joined_rows,
+    update_returning,
+)
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import (
     Event,
@@ -70,6 +76,7 @@ async def events_by_id(session: AsyncSession, event_ids: Collection[UUID]) -> di
 
 async def insert_entry(session: AsyncSession, entry: WaitlistEntry) -> bool:
     """Insert a (fully populated, transient) entry; False if its user is in the event's line already."""
+    await lock_before_referencing(session, TicketType, entry.ticket_type_id)  # join_line updates it next
     row = {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
     statement = insert_ignoring_duplicates(session, _ENTRIES).values(**row).returning(_ENTRIES.c.id)
     return (await session.scalar(statement)) is not None
@@ -162,14 +169,16 @@ async def waiting_entries(
 ) -> list[tuple[WaitlistEntry, str]]:
     """The head of a ticket type's line with each user's email, locked (PostgreSQL). An entry another
     transaction has locked (its user is leaving) is skipped: it is no longer in line."""
+    in_line = [WaitlistEntry.ticket_type_id == ticket_type_id, WaitlistEntry.status == WaitlistStatus.WAITING]
     query = (
-        select(WaitlistEntry, User.email)
-        .join(User, User.id == WaitlistEntry.user_id)
-        .where(WaitlistEntry.ticket_type_id == ticket_type_id, WaitlistEntry.status == WaitlistStatus.WAITING)
-        .order_by(*_LINE_ORDER)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=WaitlistEntry)
+        select(WaitlistEntry, User.email).join(User, User.id == WaitlistEntry.user_id).order_by(*_LINE_ORDER)
     )
+    if locks_joined_rows(session):
+        head = select(WaitlistEntry.id).where(*in_line).order_by(*_LINE_ORDER).limit(limit)
+        locked = list(await session.scalars(head.with_for_update(skip_locked=True)))
+        query = query.where(WaitlistEntry.id.in_(locked))
+    else:
+        query = query.where(*in_line).limit(limit).with_for_update(skip_locked=True, of=WaitlistEntry)
     return [(entry, email) for entry, email in (await session.execute(query)).all()]
 
 
@@ -255,8 +264,13 @@ async def any_line_of_a_started_event(session: AsyncSession, now: datetime) -> b
 async def end_lines_of_started_events(session: AsyncSession, now: datetime) -> list[UUID]:
     """End the waiting entries of events that have started (nothing more can be offered) and empty
     their lines; the ids of the entries ended. Offers still open end with their holds."""
-    started = _lines_of_started_events(now).with_for_update(of=TicketType)
-    ticket_types = list(await session.scalars(started))
+    if locks_joined_rows(session):
+        found = list(await session.scalars(_lines_of_started_events(now)))
+        ticket_types = await lock_rows(session, TicketType, TicketType.id.in_(found)) if found else []
+    else:
+        ticket_types = list(
+            await session.scalars(_lines_of_started_events(now).with_for_update(of=TicketType))
+        )
     if not ticket_types:
         return []
     conditions = [
