@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from boxoffice.core.config import Settings
 from boxoffice.core.security import Tokens, TokenType
 from boxoffice.migrations import upgrade_to_head
+from boxoffice.tickets.codes import new_key_pair
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench
@@ -126,11 +127,17 @@ async def seed(url: str) -> bench.Seed:
             ticket_types.append(
                 {"id": _key(type_id), "event_id": event["id"], "name": "General admission",
                  "price": Decimal("10.00"), "capacity": bench.FLASH_CAPACITY, "sold": 0, "held": 0,
-                 "position": 0}
+                 "waiting": 0, "position": 0}
             )  # fmt: skip
             result.sets[name] = bench.EventSet(name, [row[0]], [type_id], bench.FLASH_CAPACITY)
         await _insert(engine, "event", events)
         await _insert(engine, "ticket_type", ticket_types)
+        keys = []
+        for event in events:
+            pair = new_key_pair()
+            keys.append({"event_id": event["id"], "public_key": pair.public_key,
+                         "private_key": pair.private_key, "created_at": now})  # fmt: skip
+        await _insert(engine, "ticket_signing_key", keys)
         return result
     finally:
         await engine.dispose()
