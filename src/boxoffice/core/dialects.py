@@ -116,13 +116,20 @@ async def lock_rows(
     return list(await session.scalars(query))
 
 
+def checks_lock_parents(session: AsyncSession) -> bool:
+    """Whether a foreign-key check share-locks the row referred to, so that a transaction that
+    inserts rows referring to a row and then updates it must lock it first (MariaDB/MySQL; see
+    ``lock_before_referencing``)."""
+    return name_of(session) == MYSQL
+
+
 async def lock_before_referencing(session: AsyncSession, model: Any, key: Any) -> None:
     """Lock a row FOR UPDATE before inserting rows that refer to it, in a transaction that updates it
     afterwards (MariaDB/MySQL). InnoDB's foreign-key check share-locks the row referred to; two such
     transactions would each hold that share lock and wait for the other's to update the row: a
     deadlock. PostgreSQL's check takes a KEY SHARE lock, which an update of other columns does not
     wait for, so there this does nothing."""
-    if name_of(session) == MYSQL:
+    if checks_lock_parents(session):
         [column] = _primary_key(model)
         await lock_rows(session, model, column == key)
 
