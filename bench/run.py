@@ -40,6 +40,7 @@ from boxoffice.core.config import Settings
 from boxoffice.core.security import Tokens, TokenType
 from boxoffice.events.repository import search_key
 from boxoffice.migrations import upgrade_to_head
+from boxoffice.tickets.codes import new_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -203,9 +204,10 @@ EVENT_COLUMNS = [
     "id", "organizer_id", "title", "description", "venue", "city", "address", "category", "starts_at",
     "ends_at", "timezone", "currency", "status", "max_tickets_per_booking", "sales_start_at",
     "sales_end_at", "cancellation_reason", "city_key", "search_text", "created_at", "updated_at",
-    "published_at", "cancelled_at", "deleted_at", "hold_minutes",
+    "published_at", "cancelled_at", "deleted_at", "hold_minutes", "waitlist_enabled",
+    "waitlist_offer_hours",
 ]  # fmt: skip
-TICKET_TYPE_COLUMNS = ["id", "event_id", "name", "price", "capacity", "sold", "held", "position"]
+TICKET_TYPE_COLUMNS = ["id", "event_id", "name", "price", "capacity", "sold", "held", "waiting", "position"]
 
 
 def event_row(
@@ -222,7 +224,7 @@ def event_row(
         "sales_end_at": None, "cancellation_reason": None, "city_key": city.lower(),
         "search_text": search_key(title, description, venue, city), "created_at": now,
         "updated_at": now, "published_at": now, "cancelled_at": None, "deleted_at": None,
-        "hold_minutes": 10,
+        "hold_minutes": 10, "waitlist_enabled": False, "waitlist_offer_hours": 24,
     }  # fmt: skip
     return tuple(values[column] for column in EVENT_COLUMNS)
 
@@ -298,7 +300,7 @@ async def seed(url: str, compared_builds: tuple[str, ...] = (), compared_rounds:
                 events.append(row)
                 type_id = uuid.uuid4()
                 ticket_types.append(
-                    (type_id, row[0], "General admission", Decimal("10.00"), capacity, 0, 0, 0)
+                    (type_id, row[0], "General admission", Decimal("10.00"), capacity, 0, 0, 0, 0)
                 )
                 event_ids.append(row[0])
                 type_ids.append(type_id)
@@ -322,11 +324,20 @@ async def seed(url: str, compared_builds: tuple[str, ...] = (), compared_rounds:
             starts = now + timedelta(days=rng.uniform(1, 365))
             row = event_row(organizer, title, rng.choice(CITIES), rng.choice(CATEGORIES), starts)
             events.append(row)
-            ticket_types.append((uuid.uuid4(), row[0], "General admission", Decimal("20.00"), 200, 0, 0, 0))
+            ticket_types.append(
+                (uuid.uuid4(), row[0], "General admission", Decimal("20.00"), 200, 0, 0, 0, 0)
+            )
             result.browse_event_ids.append(row[0])
         await connection.copy_records_to_table("event", columns=EVENT_COLUMNS, records=events)
         await connection.copy_records_to_table(
             "ticket_type", columns=TICKET_TYPE_COLUMNS, records=ticket_types
+        )
+        # Every event signs its tickets' codes with a key pair of its own (docs/tickets.md).
+        pairs = [(row[0], new_key_pair()) for row in events]
+        await connection.copy_records_to_table(
+            "ticket_signing_key",
+            columns=["event_id", "public_key", "private_key", "created_at"],
+            records=[(event_id, pair.public_key, pair.private_key, now) for event_id, pair in pairs],
         )
 
         # The database-limit runs pick their next (user, ticket type) from this plan, one row per transaction.
@@ -488,7 +499,7 @@ class Service:
         self.worker = subprocess.Popen(
             [python, "-m", "boxoffice", "worker"], env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts slowly
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
@@ -921,7 +932,23 @@ def main() -> None:
     parser.add_argument(
         "--compare-rounds", type=int, default=2, help="runs of each build per connection count (default 2)"
     )
+    parser.add_argument(
+        "--database",
+        choices=("postgresql", "mariadb"),
+        default="postgresql",
+        help="mariadb: the flash sale only, on MariaDB/MySQL (bench/mariadb.py; bench/results/mariadb.json)",
+    )
     args = parser.parse_args()
+    if args.database == "mariadb":
+        import mariadb
+
+        output = (
+            args.output
+            if args.output != BENCH / "results" / "latest.json"
+            else BENCH / "results" / "mariadb.json"
+        )
+        mariadb.main(args.keep_database, output)
+        return
 
     wrk = ensure_wrk()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,7 +1,9 @@
 """Database and client fixtures.
 
 Every test that uses the ``app`` or ``client`` fixture runs once per database backend: SQLite always,
-PostgreSQL when ``BOXOFFICE_TEST_POSTGRES_URL`` is set (under ``CI=true`` it must be). Each backend
+PostgreSQL when ``BOXOFFICE_TEST_POSTGRES_URL`` is set (under ``CI=true`` it must be), MariaDB/MySQL
+when ``BOXOFFICE_TEST_MARIADB_URL`` is set (a server that does not answer fails the run under
+``CI=true``, and is skipped otherwise, naming the setting). Each backend
 gets a fresh database per run, built by the Alembic migrations; tables are emptied before each test.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncmy
 import asyncpg
 import pytest
 from fastapi import FastAPI
@@ -25,9 +28,10 @@ from boxoffice.core.db import Base
 from boxoffice.migrations import upgrade_to_head
 
 POSTGRES_URL = os.environ.get("BOXOFFICE_TEST_POSTGRES_URL", "")
+MARIADB_URL = os.environ.get("BOXOFFICE_TEST_MARIADB_URL", "")
 REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else []) + (["mariadb"] if MARIADB_URL else [])
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,7 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header() -> str:
     redis = REDIS_URL or "not set (BOXOFFICE_TEST_REDIS_URL); shared-limit tests use Redis only when set"
-    return f"boxoffice test databases: {', '.join(BACKENDS)}; redis: {redis}"
+    mariadb = "" if MARIADB_URL else " (set BOXOFFICE_TEST_MARIADB_URL to add MariaDB/MySQL)"
+    return f"boxoffice test databases: {', '.join(BACKENDS)}{mariadb}; redis: {redis}"
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
@@ -90,6 +95,45 @@ def fresh_postgres_database() -> Iterator[Any]:
         asyncio.run(_postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+async def _mariadb_admin(url: str, statement: str) -> None:
+    parts = make_url(url)
+    connection = await asyncmy.connect(
+        host=parts.host or "127.0.0.1",
+        port=parts.port or 3306,
+        user=parts.username or "root",
+        password=parts.password or "",
+        charset="utf8mb4",
+    )
+    try:
+        async with connection.cursor() as cursor:
+            await cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def fresh_mariadb_database() -> Iterator[Any]:
+    """A factory of fresh, empty MariaDB/MySQL databases (utf8mb4), all dropped at the end of the run.
+    A server that does not answer skips the MariaDB tests, or fails them under ``CI=true``."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"boxoffice_test_{uuid.uuid4().hex[:12]}"
+        statement = f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        try:
+            asyncio.run(_mariadb_admin(MARIADB_URL, statement))
+        except OSError as error:
+            if IN_CI:
+                raise
+            pytest.skip(f"no MariaDB/MySQL at BOXOFFICE_TEST_MARIADB_URL ({error})")
+        created.append(name)
+        return make_url(MARIADB_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    for name in created:
+        asyncio.run(_mariadb_admin(MARIADB_URL, f"DROP DATABASE IF EXISTS `{name}`"))
+
+
 @pytest.fixture(scope="session")
 def empty_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A factory of URLs of empty databases of a given backend."""
@@ -97,8 +141,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.
     def make(backend: str) -> str:
         if backend == "sqlite":
             return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'boxoffice.db'}"
-        factory = request.getfixturevalue("fresh_postgres_database")
-        return str(factory())
+        fixture = "fresh_mariadb_database" if backend == "mariadb" else "fresh_postgres_database"
+        return str(request.getfixturevalue(fixture)())
 
     return make
 

@@ -24,19 +24,24 @@ def _free_port() -> int:
 
 @dataclass
 class Served:
-    """A running ``boxoffice serve``: its address and, once it has stopped, everything it printed."""
+    """A running ``boxoffice`` process (``base`` is its address when it serves HTTP) and, once it has
+    stopped, everything it printed."""
 
     base: str
+    process: subprocess.Popen[str] | None = None
     output: str = field(default="")
+    killed: bool = False
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no cleanup; wait until it is gone."""
+        assert self.process is not None
+        self.killed = True
+        self.process.kill()
+        self.process.wait(timeout=30)
 
 
-@contextmanager
-def boxoffice_serve(database_url: str, workdir: Path, **settings: str) -> Iterator[Served]:
-    """Run ``boxoffice serve`` on a free port against ``database_url`` until the block ends, then stop
-    it with SIGTERM and insist it stopped cleanly. ``settings`` are extra ``BOXOFFICE_`` variables."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    env = {
+def _environment(database_url: str, workdir: Path, settings: dict[str, str]) -> dict[str, str]:
+    return {
         **os.environ,
         "BOXOFFICE_DATABASE_URL": database_url,
         "BOXOFFICE_SECRET_KEY_FILE": str(workdir / "secret"),
@@ -45,19 +50,47 @@ def boxoffice_serve(database_url: str, workdir: Path, **settings: str) -> Iterat
         "BOXOFFICE_LOG_LEVEL": "WARNING",
         **{f"BOXOFFICE_{name.upper()}": value for name, value in settings.items()},
     }
+
+
+@contextmanager
+def _running(
+    command: list[str], database_url: str, workdir: Path, settings: dict[str, str]
+) -> Iterator[Served]:
+    workdir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", "boxoffice", "serve", "--port", str(port)],
-        env=env,
+        [sys.executable, "-m", "boxoffice", *command],
+        env=_environment(database_url, workdir, settings),
         cwd=workdir,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    served = Served(f"http://127.0.0.1:{port}")
+    served = Served("", process)
     try:
+        yield served
+    finally:
+        if not served.killed:
+            process.terminate()
+        served.output, _ = process.communicate(timeout=30)
+        # uvicorn and the worker shut down gracefully, then re-raise the SIGTERM they caught.
+        expected = (-signal.SIGKILL,) if served.killed else (0, -signal.SIGTERM)
+        assert process.returncode in expected, served.output
+
+
+@contextmanager
+def boxoffice_serve(database_url: str, workdir: Path, **settings: str) -> Iterator[Served]:
+    """Run ``boxoffice serve`` on a free port against ``database_url`` until the block ends, then stop
+    it with SIGTERM and insist it stopped cleanly (unless the test killed it). ``settings`` are extra
+    ``BOXOFFICE_`` variables."""
+    port = _free_port()
+    with _running(["serve", "--port", str(port)], database_url, workdir, settings) as served:
+        served.base = f"http://127.0.0.1:{port}"
+        assert served.process is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert served.process.poll() is None, (
+                served.process.stdout.read() if served.process.stdout else ""
+            )
             try:
                 if httpx.get(f"{served.base}/healthz", timeout=1).status_code == 200:
                     break
@@ -66,8 +99,10 @@ def boxoffice_serve(database_url: str, workdir: Path, **settings: str) -> Iterat
             assert time.monotonic() < deadline, "boxoffice serve did not come up"
             time.sleep(0.2)
         yield served
-    finally:
-        process.terminate()
-        served.output, _ = process.communicate(timeout=30)
-        # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught.
-        assert process.returncode in (0, -signal.SIGTERM), served.output
+
+
+@contextmanager
+def boxoffice_worker(database_url: str, workdir: Path, **settings: str) -> Iterator[Served]:
+    """Run ``boxoffice worker`` against ``database_url`` until the block ends, as ``boxoffice_serve``."""
+    with _running(["worker"], database_url, workdir, settings) as served:
+        yield served

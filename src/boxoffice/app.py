@@ -24,6 +24,7 @@ from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
 from boxoffice.core.proxies import TrustedProxyMiddleware
 from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
+from boxoffice.core.retry import RetryOnLockConflict
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
 from boxoffice.events.totals import CatalogueTotals
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(RetryOnLockConflict)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         HeaderLimitMiddleware, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count

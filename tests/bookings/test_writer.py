@@ -259,7 +259,9 @@ async def test_seats_taken_by_another_transaction_meanwhile_are_counted_again_un
 ) -> None:
     """Another transaction takes seats after the batch counted them and before it takes its own: on
     PostgreSQL the ledger statement finds too few and the batch is written again with the ticket
-    types locked; on SQLite writers never overlap (BEGIN IMMEDIATE), so the count is never stale."""
+    types locked; on MariaDB/MySQL the batch locks them first anyway (its foreign-key checks would
+    share-lock them), so it waits and counts once, locked; on SQLite writers never overlap (BEGIN
+    IMMEDIATE), so the count is never stale."""
     scene = await published_scene(client, capacity=3)
     first, second = await many_accounts(client, 2)
     database = app.state.database
@@ -304,12 +306,14 @@ async def test_seats_taken_by_another_transaction_meanwhile_are_counted_again_un
 
 async def _waiting_for_a_lock(app: FastAPI) -> bool:
     async with app.state.database.reader() as session:
-        waiting = await session.scalar(
-            text(
+        if session.get_bind().dialect.name == "mysql":
+            query = "SELECT count(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+        else:
+            query = (
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock'"
             )
-        )
+        waiting = await session.scalar(text(query))
     return bool(waiting)
 
 

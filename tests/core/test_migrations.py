@@ -11,13 +11,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from boxoffice.core.db import Base
-from boxoffice.migrations import alembic_config, include_object_for, upgrade_to_head
+from boxoffice.migrations import alembic_config, compare_type, include_object_for, upgrade_to_head
 
 
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
         connection,
-        opts={"compare_type": True, "include_object": include_object_for(connection.dialect.name)},
+        opts={"compare_type": compare_type, "include_object": include_object_for(connection.dialect.name)},
     )
     return list(compare_metadata(context, Base.metadata))
 

@@ -1,6 +1,5 @@
 """SQL for bookings, the seat ledger and idempotency keys."""
 
-import hashlib
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -8,11 +7,18 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from boxoffice.core.db import contains, insert_for, rows_affected, utcnow
+from boxoffice.core.db import contains, rows_affected, utcnow
+from boxoffice.core.dialects import (
+    insert_ignoring_duplicates,
+    lock_rows,
+    locks_joined_rows,
+    try_transaction_lock,
+    update_returning,
+)
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import (
     ACTIVE,
@@ -41,9 +47,12 @@ async def event_for_booking(session: AsyncSession, event_id: UUID) -> Event | No
         select(Event)
         .where(Event.id == event_id)
         .options(joinedload(Event.ticket_types))
-        .with_for_update(read=True, key_share=True, of=Event)
         .execution_options(populate_existing=True)
     )
+    if locks_joined_rows(session):
+        await lock_rows(session, Event, Event.id == event_id, read=True)
+    else:
+        query = query.with_for_update(read=True, key_share=True, of=Event)
     return (await session.scalars(query)).unique().one_or_none()
 
 
@@ -74,7 +83,7 @@ async def insert_bookings(
         # One statement with a row of parameters per booking (SQLAlchemy sends them as one multi-row
         # INSERT): compiled once, where a statement with the rows in it is compiled again for every
         # batch, measured as an eighth of a flash sale's API time (docs/benchmark.md).
-        statement = insert_for(session)(_BOOKINGS).on_conflict_do_nothing().returning(_BOOKINGS.c.id)
+        statement = insert_ignoring_duplicates(session, _BOOKINGS).returning(_BOOKINGS.c.id)
         inserted.update(await session.scalars(statement, rows))
         left_out = [booking for booking in pending if booking.id not in inserted]
         booked = await users_with_active_booking(
@@ -116,7 +125,7 @@ async def insert_holds(session: AsyncSession, holds: Sequence[Hold]) -> set[UUID
         {column: getattr(hold, column) for column in _HOLD_COLUMNS}
         for hold in sorted(holds, key=lambda hold: hold.user_id)
     ]
-    statement = insert_for(session)(_HOLDS).on_conflict_do_nothing().returning(_HOLDS.c.id)
+    statement = insert_ignoring_duplicates(session, _HOLDS).returning(_HOLDS.c.id)
     return set(await session.scalars(statement, rows))
 
 
@@ -193,22 +202,26 @@ async def return_seats(
     """Give seats back (``sold`` and ``held`` zero or negative) and change the line's length, in one
     statement that locks the ticket type's row until the transaction ends; the ledger as it is then
     (None if a count would go negative). With nothing to change it only locks and reads."""
-    result = await session.execute(
-        update(TicketType)
-        .where(
+    rows = await update_returning(
+        session,
+        TicketType,
+        [
             TicketType.id == ticket_type_id,
             TicketType.sold + sold >= 0,
             TicketType.held + held >= 0,
             TicketType.waiting + waiting >= 0,
-        )
-        .values(
-            sold=TicketType.sold + sold, held=TicketType.held + held, waiting=TicketType.waiting + waiting
-        )
-        .returning(TicketType.capacity, TicketType.sold, TicketType.held, TicketType.waiting)
-        .execution_options(synchronize_session=False)
+        ],
+        {
+            "sold": TicketType.sold + sold,
+            "held": TicketType.held + held,
+            "waiting": TicketType.waiting + waiting,
+        },
+        TicketType.capacity,
+        TicketType.sold,
+        TicketType.held,
+        TicketType.waiting,
     )
-    row = result.one_or_none()
-    return Ledger(*row) if row is not None else None
+    return Ledger(*rows[0]) if rows else None
 
 
 async def seats_left(session: AsyncSession, ticket_type_id: UUID) -> int:
@@ -328,7 +341,9 @@ async def booking_by_id(
     session: AsyncSession, booking_id: UUID, *, for_update: bool = False
 ) -> Booking | None:
     query = select(Booking).where(Booking.id == booking_id).options(joinedload(Booking.event))
-    if for_update:
+    if for_update and locks_joined_rows(session):
+        await lock_rows(session, Booking, Booking.id == booking_id)
+    elif for_update:
         query = query.with_for_update(of=Booking)
     return (await session.scalars(query)).one_or_none()
 
@@ -545,22 +560,12 @@ async def iter_guest_list(
         session.expunge_all()
 
 
-def _advisory_key(user_id: UUID, key: str) -> int:
-    digest = hashlib.sha256(f"{user_id}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 async def claim_idempotency_key(session: AsyncSession, user_id: UUID, key: str) -> bool:
     """Claim a key for this transaction; False if another request with it is running (PostgreSQL: a
-    transaction-scoped advisory lock, tried without waiting; SQLite runs one writer at a time, so
-    there is nothing to claim)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(
-        await session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _advisory_key(user_id, key)}
-        )
-    )
+    transaction-scoped advisory lock, tried without waiting; MariaDB/MySQL: a named lock held until
+    the transaction's connection goes back to its pool; SQLite runs one writer at a time, so there is
+    nothing to claim)."""
+    return await try_transaction_lock(session, user_id, key)
 
 
 async def remembered_response(session: AsyncSession, user_id: UUID, key: str) -> IdempotencyKey | None:

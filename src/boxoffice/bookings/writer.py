@@ -50,6 +50,7 @@ from boxoffice.bookings.schemas import BookingCreate, BookingRead, HoldConfirm, 
 from boxoffice.core import audit
 from boxoffice.core.audit import Action, RequestOrigin
 from boxoffice.core.db import Database, utcnow
+from boxoffice.core.dialects import checks_lock_parents
 from boxoffice.core.errors import (
     AlreadyBooked,
     DomainError,
@@ -304,6 +305,10 @@ class _Batch:
     async def write(self) -> list[Outcome]:
         users = await self._authenticated()
         event = await repository.event_for_booking(self.session, self.event_id)
+        # Where foreign-key checks share-lock the ticket types (MariaDB/MySQL), the batch's inserts would
+        # do so before its seat update: two processes' batches would then deadlock, so there the
+        # ticket types are locked first, always.
+        self.lock_seats = self.lock_seats or checks_lock_parents(self.session)
         if self.lock_seats and event is not None:
             await repository.lock_ticket_types(self.session, self.event_id)
         if event is not None:

@@ -14,8 +14,8 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import Executable, Select
 from sqlalchemy.types import TypeDecorator
 
+from boxoffice.core import dialects
 from boxoffice.core.config import Settings
 from boxoffice.core.errors import DomainError
 
@@ -52,13 +53,19 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        # MariaDB/MySQL keep whole seconds unless told otherwise: microseconds, as the others store.
+        if dialect.name == dialects.MYSQL:
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(self.impl)
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; attach a time zone first")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.replace(tzinfo=None) if dialects.naive_datetimes(dialect) else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -214,12 +221,37 @@ def create_database(settings: Settings) -> Database:
             single_statement=engine.execution_options(**{_IMMEDIATE: True}),
             read_rows_gate=asyncio.Semaphore(settings.catalogue_read_concurrency),
         )
+    if _dialect_name(settings) == dialects.MYSQL:
+        return _create_mysql_database(settings)
     # Two pools: one for writes, and one for reads in autocommit (a read needs no transaction of its
     # own: no BEGIN and COMMIT round trips for each GET). Separate pools mean a flood of reads (the
     # catalogue, or the checks of a flash sale's refused bookings) never makes a write wait for a
     # connection while it holds its event's place in the booking writer.
-    engine = _create_postgres_engine(settings, settings.db_write_pool_size)
-    read_engine = _create_postgres_engine(settings, settings.db_read_pool_size, isolation_level="AUTOCOMMIT")
+    engine = _create_server_engine(settings, settings.db_write_pool_size)
+    read_engine = _create_server_engine(settings, settings.db_read_pool_size, isolation_level="AUTOCOMMIT")
+    return Database(
+        engine=engine,
+        read_engine=read_engine,
+        reader=async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False),
+        writer=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+        single_statement=read_engine,
+        read_rows_gate=asyncio.Semaphore(settings.catalogue_read_concurrency),
+    )
+
+
+def _dialect_name(settings: Settings) -> str:
+    return make_url(settings.database_url).get_dialect().name
+
+
+def _create_mysql_database(settings: Settings) -> Database:
+    """MariaDB/MySQL: two pools as on PostgreSQL. Writes run under READ COMMITTED, PostgreSQL's
+    default and what the service's conditional statements are written for (InnoDB's default,
+    REPEATABLE READ, would read a snapshot older than the rows a statement waited for)."""
+    engine = _create_server_engine(settings, settings.db_write_pool_size, isolation_level="READ COMMITTED")
+    read_engine = _create_server_engine(settings, settings.db_read_pool_size, isolation_level="AUTOCOMMIT")
+    for each in (engine, read_engine):
+        event.listen(each.sync_engine, "connect", dialects.configure_mysql_connection)
+        event.listen(each.sync_engine.pool, "reset", dialects.release_named_locks)
     return Database(
         engine=engine,
         read_engine=read_engine,
@@ -238,7 +270,8 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> tuple[str, tuple[str,
     return str(compiled), tuple(compiled.positiontup or ())
 
 
-def _create_postgres_engine(settings: Settings, pool_size: int, **options: Any) -> AsyncEngine:
+def _create_server_engine(settings: Settings, pool_size: int, **options: Any) -> AsyncEngine:
+    """An engine of a database server (PostgreSQL, MariaDB/MySQL)."""
     return create_async_engine(
         settings.database_url,
         # Connections are opened as needed and kept. Overflow connections, opened and closed as load
@@ -281,7 +314,7 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
 def violates_unique(error: Exception, constraint: str, sqlite_columns: str) -> bool:
     """Whether an IntegrityError comes from one particular unique constraint.
 
-    PostgreSQL names the constraint; SQLite names the columns (``table.column, ...``).
+    PostgreSQL and MariaDB/MySQL name the constraint; SQLite names the columns (``table.column, ...``).
     """
     message = str(getattr(error, "orig", error))
     return constraint in message or f"UNIQUE constraint failed: {sqlite_columns}" in message
@@ -300,11 +333,6 @@ def substring_pattern(needle: str) -> str:
     """The LIKE pattern of ``contains``: the case-folded text, escaped, between wildcards."""
     escaped = needle.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def insert_for(session: AsyncSession) -> Any:
-    """The dialect's INSERT construct, which has ``on_conflict_do_nothing`` (PostgreSQL and SQLite)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def rows_affected(result: Result[Any]) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import FromClause
 
 from boxoffice.core.db import Database, contains, rows_affected, substring_pattern, utcnow, violates_unique
+from boxoffice.core.dialects import lock_rows, locks_joined_rows
 from boxoffice.core.errors import RuleViolation
 from boxoffice.core.pagination import PageParams
 from boxoffice.events.schemas import CatalogueFilters, EventRead, EventSort, ListedEvent
@@ -209,7 +210,11 @@ async def event_by_id(session: AsyncSession, event_id: UUID, *, for_update: bool
     """An event with its ticket types; ``for_update`` locks the event row (PostgreSQL) first."""
     query = select(Event).where(Event.id == event_id).options(joinedload(Event.ticket_types))
     if for_update:
-        query = query.with_for_update(of=Event).execution_options(populate_existing=True)
+        query = query.execution_options(populate_existing=True)
+        if locks_joined_rows(session):
+            await lock_rows(session, Event, Event.id == event_id)
+        else:
+            query = query.with_for_update(of=Event)
     return (await session.scalars(query)).unique().one_or_none()
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import LargeBinary
+from sqlalchemy.dialects import mysql
 
 _HERE = Path(__file__).resolve().parent
 
@@ -34,3 +36,13 @@ def include_object_for(dialect_name: str) -> Callable[..., bool]:
         return dialect_name in dialects
 
     return include
+
+
+def compare_type(
+    context: Any, _inspected_column: Any, _metadata_column: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
+    """Alembic's ``compare_type`` hook: its own comparison (None), except that a short binary column,
+    which MariaDB/MySQL store as TINYBLOB, is the ``LargeBinary(n)`` of the model."""
+    if context.dialect.name == "mysql" and isinstance(metadata_type, LargeBinary):
+        return not isinstance(inspected_type, LargeBinary | mysql.TINYBLOB)
+    return None

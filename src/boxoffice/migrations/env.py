@@ -11,7 +11,7 @@ from sqlalchemy.pool import NullPool
 import boxoffice.models  # noqa: F401  (registers every table with the metadata)
 from boxoffice.core.config import Settings
 from boxoffice.core.db import Base
-from boxoffice.migrations import include_object_for
+from boxoffice.migrations import compare_type, include_object_for
 
 # Serialises concurrent `boxoffice serve` start-ups on PostgreSQL: one migrates, the others wait.
 _PG_MIGRATION_LOCK = 0x626F786F6666  # "boxoff"
@@ -27,11 +27,17 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_type,
         include_object=include_object_for(connection.dialect.name),
     )
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    if connection.dialect.name == "mysql":
+        # MariaDB/MySQL: the same serialisation with a named lock (held until this connection closes),
+        # and every table created from here on in utf8mb4 with a binary collation, as text compares
+        # on the other two databases (case- and accent-sensitive).
+        connection.execute(text("SELECT GET_LOCK('boxoffice_migrate', 86400)"))
+        connection.execute(text("ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
     with context.begin_transaction():
         context.run_migrations()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.core.db import insert_for
+from boxoffice.core.dialects import insert_ignoring_duplicates
 from boxoffice.core.types import money_string
 from boxoffice.models import Booking, Event, Hold, OutboxMessage, Ticket, User, WaitlistEntry
 
@@ -226,7 +226,5 @@ async def queue_reminder(session: AsyncSession, booking: Booking, event: Event) 
     values = {column.key: getattr(message, column.key) for column in OutboxMessage.__table__.columns}
     values = {key: value for key, value in values.items() if value is not None}
     await session.execute(
-        insert_for(session)(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert_ignoring_duplicates(session, OutboxMessage, index_elements=["dedupe_key"]).values(**values)
     )

@@ -8,7 +8,8 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Select, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.core.db import insert_for, rows_affected
+from boxoffice.core.db import rows_affected
+from boxoffice.core.dialects import insert_ignoring_duplicates
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import (
     CHECKED_IN,
@@ -178,9 +179,7 @@ async def insert_checkin(session: AsyncSession, values: dict[str, Any]) -> bool:
     nonce was used for the event); True if this one was inserted. The unique constraints decide, so
     of any number of scanners racing for one ticket exactly one wins (on PostgreSQL a second insert
     waits for the first to commit or roll back, then does nothing or goes in)."""
-    statement = (
-        insert_for(session)(_CHECKINS).values(**values).on_conflict_do_nothing().returning(_CHECKINS.c.id)
-    )
+    statement = insert_ignoring_duplicates(session, _CHECKINS).values(**values).returning(_CHECKINS.c.id)
     return (await session.scalar(statement)) is not None
 
 

@@ -9,7 +9,14 @@ from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from boxoffice.core.db import insert_for, rows_affected
+from boxoffice.core.db import rows_affected
+from boxoffice.core.dialects import (
+    insert_ignoring_duplicates,
+    lock_before_referencing,
+    lock_rows,
+    locks_joined_rows,
+    update_returning,
+)
 from boxoffice.core.pagination import PageParams
 from boxoffice.models import (
     Event,
@@ -69,8 +76,9 @@ async def events_by_id(session: AsyncSession, event_ids: Collection[UUID]) -> di
 
 async def insert_entry(session: AsyncSession, entry: WaitlistEntry) -> bool:
     """Insert a (fully populated, transient) entry; False if its user is in the event's line already."""
+    await lock_before_referencing(session, TicketType, entry.ticket_type_id)  # join_line updates it next
     row = {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
-    statement = insert_for(session)(_ENTRIES).values(**row).on_conflict_do_nothing().returning(_ENTRIES.c.id)
+    statement = insert_ignoring_duplicates(session, _ENTRIES).values(**row).returning(_ENTRIES.c.id)
     return (await session.scalar(statement)) is not None
 
 
@@ -161,14 +169,16 @@ async def waiting_entries(
 ) -> list[tuple[WaitlistEntry, str]]:
     """The head of a ticket type's line with each user's email, locked (PostgreSQL). An entry another
     transaction has locked (its user is leaving) is skipped: it is no longer in line."""
+    in_line = [WaitlistEntry.ticket_type_id == ticket_type_id, WaitlistEntry.status == WaitlistStatus.WAITING]
     query = (
-        select(WaitlistEntry, User.email)
-        .join(User, User.id == WaitlistEntry.user_id)
-        .where(WaitlistEntry.ticket_type_id == ticket_type_id, WaitlistEntry.status == WaitlistStatus.WAITING)
-        .order_by(*_LINE_ORDER)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=WaitlistEntry)
+        select(WaitlistEntry, User.email).join(User, User.id == WaitlistEntry.user_id).order_by(*_LINE_ORDER)
     )
+    if locks_joined_rows(session):
+        head = select(WaitlistEntry.id).where(*in_line).order_by(*_LINE_ORDER).limit(limit)
+        locked = list(await session.scalars(head.with_for_update(skip_locked=True)))
+        query = query.where(WaitlistEntry.id.in_(locked))
+    else:
+        query = query.where(*in_line).limit(limit).with_for_update(skip_locked=True, of=WaitlistEntry)
     return [(entry, email) for entry, email in (await session.execute(query)).all()]
 
 
@@ -206,14 +216,16 @@ async def end_entries(
     conditional statement: whoever ends an entry first wins. The ids of those it moved."""
     if not entry_ids:
         return []
-    result = await session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id.in_(entry_ids), WaitlistEntry.status.in_(from_statuses))
-        .values(status=to, active_key=None, ended_at=now)
-        .returning(WaitlistEntry.id)
-        .execution_options(synchronize_session=False)
+    return await _end(
+        session, [WaitlistEntry.id.in_(entry_ids), WaitlistEntry.status.in_(from_statuses)], to, now
     )
-    return list(result.scalars())
+
+
+async def _end(session: AsyncSession, conditions: list[Any], to: WaitlistStatus, now: datetime) -> list[UUID]:
+    values = {"status": to, "active_key": None, "ended_at": now}
+    return [
+        row[0] for row in await update_returning(session, WaitlistEntry, conditions, values, WaitlistEntry.id)
+    ]
 
 
 async def entries_with_emails(
@@ -233,14 +245,8 @@ async def entries_with_emails(
 async def end_line_of_event(session: AsyncSession, event_id: UUID, now: datetime) -> list[UUID]:
     """End every entry of an event still in line or holding an offer (it is being cancelled); their
     ids. The ticket types' line lengths are reset by the caller."""
-    result = await session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.event_id == event_id, WaitlistEntry.status.in_(IN_LINE))
-        .values(status=WaitlistStatus.EXPIRED, active_key=None, ended_at=now)
-        .returning(WaitlistEntry.id)
-        .execution_options(synchronize_session=False)
-    )
-    return list(result.scalars())
+    conditions = [WaitlistEntry.event_id == event_id, WaitlistEntry.status.in_(IN_LINE)]
+    return await _end(session, conditions, WaitlistStatus.EXPIRED, now)
 
 
 def _lines_of_started_events(now: datetime) -> Any:
@@ -258,18 +264,20 @@ async def any_line_of_a_started_event(session: AsyncSession, now: datetime) -> b
 async def end_lines_of_started_events(session: AsyncSession, now: datetime) -> list[UUID]:
     """End the waiting entries of events that have started (nothing more can be offered) and empty
     their lines; the ids of the entries ended. Offers still open end with their holds."""
-    started = _lines_of_started_events(now).with_for_update(of=TicketType)
-    ticket_types = list(await session.scalars(started))
+    if locks_joined_rows(session):
+        found = list(await session.scalars(_lines_of_started_events(now)))
+        ticket_types = await lock_rows(session, TicketType, TicketType.id.in_(found)) if found else []
+    else:
+        ticket_types = list(
+            await session.scalars(_lines_of_started_events(now).with_for_update(of=TicketType))
+        )
     if not ticket_types:
         return []
-    result = await session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.ticket_type_id.in_(ticket_types), WaitlistEntry.status == WaitlistStatus.WAITING)
-        .values(status=WaitlistStatus.EXPIRED, active_key=None, ended_at=now)
-        .returning(WaitlistEntry.id)
-        .execution_options(synchronize_session=False)
-    )
-    ended = list(result.scalars())
+    conditions = [
+        WaitlistEntry.ticket_type_id.in_(ticket_types),
+        WaitlistEntry.status == WaitlistStatus.WAITING,
+    ]
+    ended = await _end(session, conditions, WaitlistStatus.EXPIRED, now)
     await session.execute(
         update(TicketType)
         .where(TicketType.id.in_(ticket_types))

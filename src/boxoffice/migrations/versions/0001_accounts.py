@@ -64,11 +64,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("auth_session", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_auth_session_user_id"))
-
+    # Dropping a table drops its indexes (MariaDB/MySQL refuse to drop one that a foreign key uses).
     op.drop_table("auth_session")
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_user_account_role"))
-
     op.drop_table("user_account")

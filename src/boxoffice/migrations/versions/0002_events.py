@@ -104,17 +104,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Dropping a table drops its indexes (MariaDB/MySQL refuse to drop one that a foreign key uses).
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_event_search_text_trgm", table_name="event")
-    with op.batch_alter_table("ticket_type", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ticket_type_event_id"))
-
     op.drop_table("ticket_type")
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.drop_index("ix_event_organizer_id_created_at")
-        batch_op.drop_index("ix_event_created_at")
-        batch_op.drop_index("ix_event_city_key_starts_at")
-        batch_op.drop_index("ix_event_category_starts_at")
-        batch_op.drop_index("ix_event_catalogue")
-
     op.drop_table("event")

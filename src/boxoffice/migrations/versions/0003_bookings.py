@@ -94,13 +94,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("booking", schema=None) as batch_op:
-        batch_op.drop_index("ix_booking_user_id_created_at")
-        batch_op.drop_index(batch_op.f("ix_booking_ticket_type_id"))
-        batch_op.drop_index("ix_booking_event_id_status")
-
+    # Dropping a table drops its indexes (MariaDB/MySQL refuse to drop one that a foreign key uses).
     op.drop_table("booking")
-    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_idempotency_key_created_at"))
-
     op.drop_table("idempotency_key")

@@ -71,14 +71,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Dropping a table drops its indexes (MariaDB/MySQL refuse to drop one that a foreign key uses).
     with op.batch_alter_table("booking", schema=None) as batch_op:
         batch_op.drop_column("reminder_queued_at")
 
-    with op.batch_alter_table("password_reset_token", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_password_reset_token_user_id"))
-
     op.drop_table("password_reset_token")
-    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_message_due")
-
     op.drop_table("outbox_message")
