@@ -20,6 +20,7 @@ from boxoffice.core.config import Settings
 from boxoffice.core.db import create_database
 from boxoffice.core.errors import install_error_handlers
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
+from boxoffice.core.openapi import install_docs
 from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events.router import router as events_router
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health.router)
+    install_docs(app)
     return app
 
 
