@@ -51,6 +51,7 @@ def install_docs(app: FastAPI) -> None:
             swagger_css_url=f"{ASSETS_URL}/swagger-ui/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS_URL}/swagger-ui/favicon-32x32.png",
             oauth2_redirect_url=OAUTH2_REDIRECT_URL,
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
         )
 
     @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
