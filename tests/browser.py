@@ -59,7 +59,7 @@ def offline_page(browser: Browser, origin: str) -> Iterator[OfflinePage]:
 
     def only_origin(route: Route) -> None:
         url = route.request.url
-        if url.startswith(origin + "/") or url == origin or url.startswith(("data:", "blob:")):
+        if url == origin or url.startswith((origin + "/", "data:", "blob:")):
             route.continue_()
         else:
             opened.blocked.append(url)
