@@ -221,7 +221,7 @@ def example_of(schema: dict[str, Any], schemas: dict[str, Any], name: str | None
         options = [option for option in schema.get(combinator, []) if option.get("type") != "null"]
         if options:
             return example_of(options[0], schemas, name)
-    if name in _BY_NAME and schema.get("type") != "object":
+    if name in _BY_NAME and schema.get("type") not in ("object", "array"):
         return _BY_NAME[name]
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:

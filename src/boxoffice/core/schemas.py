@@ -1,9 +1,11 @@
-"""The two bases every schema derives from (strict inputs, attribute-reading outputs), and the text
-type of free-text query parameters."""
+"""The two bases every schema derives from (strict inputs, attribute-reading outputs), the text
+type of free-text query parameters, and revenue per currency."""
 
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+
+from boxoffice.core.types import MoneyOut
 
 
 def reject_nul(value: str) -> str:
@@ -29,6 +31,17 @@ class OutputModel(BaseModel):
     """A response body, built from ORM objects or dicts."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class Revenue(OutputModel):
+    """Money taken in one currency: amounts in different currencies are never added up."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [{"currency": "EUR", "revenue": "117.48"}]}
+    )
+
+    currency: str
+    revenue: MoneyOut
 
 
 QueryText = Annotated[

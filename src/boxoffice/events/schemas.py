@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints, computed_field
 
-from boxoffice.core.schemas import InputModel, OutputModel
+from boxoffice.core.schemas import InputModel, OutputModel, Revenue
 from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone, UtcDatetime
 from boxoffice.models import EventStatus
 
@@ -229,7 +229,10 @@ class EventStats(OutputModel):
     bookings_confirmed: int
     bookings_cancelled: int
     checked_in: int = Field(description="Tickets admitted at the door (check-ins not undone)")
-    revenue: MoneyOut
+    revenue: list[Revenue] = Field(
+        description="Total of confirmed bookings per currency: one entry, in the event's currency, in "
+        "which each ticket type's `revenue` is given too"
+    )
     ticket_types: list[TicketTypeStats]
 
 
