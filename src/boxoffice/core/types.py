@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Annotated
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
 
@@ -56,6 +56,13 @@ def _in_utc(moment: datetime) -> datetime:
         raise ValueError(f"the instant must fall between {EARLIEST.year} and {LATEST.year}")
     return utc
 
+
+def local_instant(moment: datetime | None, zone: str) -> datetime | None:
+    """``moment`` in the IANA ``zone``, with that zone's offset at that moment (for ``*_local``)."""
+    return None if moment is None else moment.astimezone(ZoneInfo(zone))
+
+
+LOCAL_TIME = "The same instant in the event's time zone: RFC 3339 with that zone's offset then"
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 """A request instant: RFC 3339 with an offset (naive ones are refused), converted to UTC."""

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints, computed_field
 
-from boxoffice.core.schemas import InputModel, OutputModel, Revenue
+from boxoffice.core.schemas import InputModel, LocalTimes, OutputModel, Revenue
 from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone, UtcDatetime
 from boxoffice.models import EventStatus
 
@@ -161,7 +161,7 @@ class TicketTypeRead(OutputModel):
         return 0 if self.waiting else self.capacity - self.sold - self.held
 
 
-class EventRead(OutputModel):
+class EventRead(LocalTimes):
     id: UUID
     organizer_id: UUID
     title: str
