@@ -11,6 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from boxoffice.core.config import Settings
+from boxoffice.core.observability import uvicorn_log_config
 
 app = typer.Typer(
     name="boxoffice",
@@ -32,17 +33,19 @@ def _settings() -> Settings:
 
 
 def _migrate(settings: Settings) -> None:
+    """Apply pending migrations and say which: one line per revision, then that the database is current."""
     from boxoffice.migrations import upgrade_to_head
 
-    upgrade_to_head(settings.database_url)
+    applied = upgrade_to_head(settings.database_url)
+    for revision in applied:
+        typer.echo(f"applied migration {revision}")
+    typer.echo(f"database is up to date ({len(applied)} migration{'' if len(applied) == 1 else 's'} applied)")
 
 
 @app.command()
 def migrate() -> None:
-    """Apply every pending database migration."""
-    settings = _settings()
-    _migrate(settings)
-    typer.echo("database is up to date")
+    """Apply every pending database migration, listing each one applied."""
+    _migrate(_settings())
 
 
 @app.command()
@@ -71,6 +74,7 @@ def serve(
         workers=None if reload else workers,
         reload=reload,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(settings),
         access_log=False,
         proxy_headers=True,
     )

@@ -1,6 +1,7 @@
 """Alembic environment: runs migrations over the service's own async drivers."""
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy import text
@@ -22,8 +23,16 @@ def _database_url() -> str:
     return str(url) if url else Settings().database_url
 
 
+def _record(*, step: Any, **_: Any) -> None:
+    """Alembic's ``on_version_apply``: note each revision applied, for ``upgrade_to_head``."""
+    applied = context.config.attributes.get("applied")
+    if applied is not None and step.is_upgrade:
+        applied.extend(f"{script.revision} ({' '.join(script.doc.split())})" for script in step.up_revisions)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
+        on_version_apply=_record,
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
