@@ -200,6 +200,23 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(
     second = runner.invoke(app, ["demo"])
     assert second.exit_code == 1
     assert "already has accounts" in second.output
+    assert "demo --reset" in second.output
+    assert asyncio.run(catalogue_size()) == (events, bookings)
+
+    declined = runner.invoke(app, ["demo", "--reset"], input="n\n")
+    assert declined.exit_code == 1
+    assert "Delete ALL data" in declined.output
+    assert "nothing deleted" in declined.output
+    assert asyncio.run(catalogue_size()) == (events, bookings)
+
+    confirmed = runner.invoke(app, ["demo", "--reset"], input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "nadia@demo.boxoffice" in confirmed.output
+    assert asyncio.run(catalogue_size()) == (events, bookings)  # the same demo again, not twice
+
+    unasked = runner.invoke(app, ["demo", "--reset", "--yes"])
+    assert unasked.exit_code == 0, unasked.output
+    assert "Delete ALL data" not in unasked.output
     assert asyncio.run(catalogue_size()) == (events, bookings)
 
 

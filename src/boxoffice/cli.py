@@ -115,12 +115,26 @@ def create_admin(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete every account, event and booking first (asks first)")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --reset deletes")] = False,
+) -> None:
     """Fill an empty database with organizers, attendees, published events and bookings."""
-    from boxoffice.demo import DEMO_PASSWORD, DatabaseNotEmpty, fill_demo
+    from sqlalchemy.engine import make_url
+
+    from boxoffice.demo import DEMO_PASSWORD, DatabaseNotEmpty, empty_database, fill_demo
 
     settings = _settings()
     _migrate(settings)
+    if reset:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        if not yes and not typer.confirm(f"Delete ALL data (accounts, events, bookings) in {where}?"):
+            typer.echo("nothing deleted")
+            raise typer.Exit(code=1)
+        asyncio.run(empty_database(settings))
+        typer.echo("every table emptied")
     try:
         logins = asyncio.run(fill_demo(settings))
     except DatabaseNotEmpty as error:
