@@ -16,7 +16,7 @@ import httpx
 STARTUP_TIMEOUT_SECONDS = 60
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -35,7 +35,7 @@ def boxoffice_serve(database_url: str, workdir: Path, **settings: str) -> Iterat
     """Run ``boxoffice serve`` on a free port against ``database_url`` until the block ends, then stop
     it with SIGTERM and insist it stopped cleanly. ``settings`` are extra ``BOXOFFICE_`` variables."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BOXOFFICE_DATABASE_URL": database_url,
