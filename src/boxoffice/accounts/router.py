@@ -83,6 +83,16 @@ async def _login_credentials(request: Request) -> LoginRequest:
     if media_type in _FORM_TYPES:
         form = await request.form()
         unknown = set(form.keys()) - {"username", "password"} - _OAUTH2_EXTRAS
+        if form.get("grant_type", "password") != "password":
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "grant_type"),
+                        "msg": "grant_type must be 'password'",
+                        "type": "literal_error",
+                    }
+                ]
+            )
         raw = {"email": form.get("username"), "password": form.get("password")}
         raw.update({key: form.get(key) for key in unknown})
     else:

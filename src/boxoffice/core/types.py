@@ -1,12 +1,21 @@
 """Field types shared by the schemas: money, currencies, time zones, bounded text."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 # Active ISO 4217 codes (funds and precious metals left out).
 ISO_4217 = frozenset(
@@ -64,7 +73,31 @@ def local_instant(moment: datetime | None, zone: str) -> datetime | None:
 
 LOCAL_TIME = "The same instant in the event's time zone: RFC 3339 with that zone's offset then"
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    """Only RFC 3339 text is an instant here: no Unix timestamps, no dates without a time."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("expected an RFC 3339 date-time with an offset, such as 2027-03-14T19:30:00Z")
+    return value
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    AfterValidator(_in_utc),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            # The years accepted (1970 to 8999), which "date-time" alone does not say.
+            "pattern": "^(19[7-9][0-9]|[2-8][0-9]{3})-",
+        }
+    ),
+]
 """A request instant: RFC 3339 with an offset (naive ones are refused), converted to UTC."""
 
 MAX_PRICE = Decimal("99999999.99")
