@@ -102,17 +102,44 @@ UtcDatetime = Annotated[
 
 MAX_PRICE = Decimal("99999999.99")
 
+MONEY_PATTERN = r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+_MONEY_TEXT = re.compile(MONEY_PATTERN)
+
+
+def _money_text(value: Any) -> Any:
+    """Money as text is plain digits with at most two decimals: no exponent, sign or spaces."""
+    if isinstance(value, str) and not _MONEY_TEXT.match(value):
+        raise ValueError("expected an amount such as 12.50 (at most two decimal places)")
+    return value
+
+
 # Money in: a JSON number or string with at most two decimal places. Money out: "12.50".
 Price = Annotated[
     Decimal,
-    Field(ge=0, le=MAX_PRICE, decimal_places=2, examples=["25.00"]),
+    BeforeValidator(_money_text),
+    Field(ge=0, le=MAX_PRICE, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(MAX_PRICE), "multipleOf": 0.01},
+                {"type": "string", "pattern": MONEY_PATTERN},
+            ],
+            "examples": ["25.00"],
+        },
+        mode="validation",
+    ),
     PlainSerializer(money_string, return_type=str, when_used="json"),
 ]
 MoneyOut = Annotated[Decimal, PlainSerializer(money_string, return_type=str), Field(examples=["25.00"])]
-TimeZone = Annotated[str, Field(max_length=64, examples=["Europe/Berlin"]), AfterValidator(_known_time_zone)]
+TimeZone = Annotated[
+    str,
+    Field(max_length=64),
+    AfterValidator(_known_time_zone),
+    WithJsonSchema({"type": "string", "enum": sorted(_known_time_zones()), "examples": ["Europe/Berlin"]}),
+]
 Currency = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
     AfterValidator(_known_currency),
-    Field(examples=["EUR"]),
+    WithJsonSchema({"type": "string", "enum": sorted(ISO_4217), "examples": ["EUR"]}),
 ]
