@@ -26,6 +26,7 @@ from boxoffice.app import create_app
 from boxoffice.core.config import Settings
 from boxoffice.core.db import Base
 from boxoffice.migrations import upgrade_to_head
+from tests.browser import browser  # noqa: F401  (the shared Chromium, for any test that needs one)
 
 POSTGRES_URL = os.environ.get("BOXOFFICE_TEST_POSTGRES_URL", "")
 MARIADB_URL = os.environ.get("BOXOFFICE_TEST_MARIADB_URL", "")

@@ -16,7 +16,7 @@ import httpx
 STARTUP_TIMEOUT_SECONDS = 60
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -82,7 +82,7 @@ def boxoffice_serve(database_url: str, workdir: Path, **settings: str) -> Iterat
     """Run ``boxoffice serve`` on a free port against ``database_url`` until the block ends, then stop
     it with SIGTERM and insist it stopped cleanly (unless the test killed it). ``settings`` are extra
     ``BOXOFFICE_`` variables."""
-    port = _free_port()
+    port = free_port()
     with _running(["serve", "--port", str(port)], database_url, workdir, settings) as served:
         served.base = f"http://127.0.0.1:{port}"
         assert served.process is not None

@@ -112,7 +112,22 @@ def test_create_admin_rejects_bad_input(cli_env: Settings, email: str, password:
 def test_migrate_brings_the_database_to_head(cli_env: Settings) -> None:
     result = runner.invoke(app, ["migrate"])
     assert result.exit_code == 0, result.output
-    assert "up to date" in result.output
+    assert "database is up to date (0 migrations applied)" in result.output
+
+
+def test_migrate_names_each_revision_it_applies(
+    cli_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOXOFFICE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    applied = [line.split()[2] for line in result.output.splitlines() if line.startswith("applied migration")]
+    assert applied[0] == "0001"
+    assert applied[-1] == "0010_waitlist"
+    assert applied == sorted(applied)
+    assert f"({len(applied)} migrations applied)" in result.output
+    again = runner.invoke(app, ["migrate"])
+    assert "applied migration" not in again.output
 
 
 def test_openapi_prints_the_document(cli_env: Settings) -> None:
@@ -185,6 +200,23 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(
     second = runner.invoke(app, ["demo"])
     assert second.exit_code == 1
     assert "already has accounts" in second.output
+    assert "demo --reset" in second.output
+    assert asyncio.run(catalogue_size()) == (events, bookings)
+
+    declined = runner.invoke(app, ["demo", "--reset"], input="n\n")
+    assert declined.exit_code == 1
+    assert "Delete ALL data" in declined.output
+    assert "nothing deleted" in declined.output
+    assert asyncio.run(catalogue_size()) == (events, bookings)
+
+    confirmed = runner.invoke(app, ["demo", "--reset"], input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "nadia@demo.boxoffice" in confirmed.output
+    assert asyncio.run(catalogue_size()) == (events, bookings)  # the same demo again, not twice
+
+    unasked = runner.invoke(app, ["demo", "--reset", "--yes"])
+    assert unasked.exit_code == 0, unasked.output
+    assert "Delete ALL data" not in unasked.output
     assert asyncio.run(catalogue_size()) == (events, bookings)
 
 

@@ -1,5 +1,6 @@
 """The real `boxoffice serve` process, over a real socket."""
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,3 +36,17 @@ def test_a_served_boxoffice_registers_logs_in_and_knows_the_user(served: str) ->
         assert me.json()["email"] == email
         assert me.headers["X-Request-ID"]
         assert http.get("/readyz").status_code == 200
+
+
+@pytest.mark.slow
+def test_with_json_logs_uvicorns_own_lines_are_json_too(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'boxoffice.db'}"
+    with boxoffice_serve(url, tmp_path, log_format="json", log_level="INFO") as process:
+        assert httpx.get(f"{process.base}/healthz", timeout=10).status_code == 200
+    logged = [line for line in process.output.splitlines() if line.strip()]
+    lines = [json.loads(line) for line in logged if line.startswith("{")]
+    events = {line["event"] for line in lines}
+    assert any("Application startup complete" in event for event in events), process.output
+    assert any("Uvicorn running on" in event for event in events), process.output
+    assert all(line["level"] for line in lines)
+    assert not [line for line in logged if line.startswith(("INFO:", "WARNING:", "ERROR:"))], process.output

@@ -22,6 +22,7 @@ from boxoffice.core.errors import install_error_handlers
 from boxoffice.core.header_limit import HeaderLimitMiddleware
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.observability import RequestContextMiddleware, configure_logging
+from boxoffice.core.openapi import install_docs
 from boxoffice.core.proxies import TrustedProxyMiddleware
 from boxoffice.core.ratelimit import Budget, RateLimiter, rate_limit
 from boxoffice.core.retry import RetryOnLockConflict
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health.router)
+    install_docs(app)
     return app
 
 

@@ -12,6 +12,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from boxoffice.core.config import Settings
+from boxoffice.core.observability import uvicorn_log_config
 from boxoffice.models import OutboxStatus
 
 app = typer.Typer(
@@ -34,17 +35,19 @@ def _settings() -> Settings:
 
 
 def _migrate(settings: Settings) -> None:
+    """Apply pending migrations and say which: one line per revision, then that the database is current."""
     from boxoffice.migrations import upgrade_to_head
 
-    upgrade_to_head(settings.database_url)
+    applied = upgrade_to_head(settings.database_url)
+    for revision in applied:
+        typer.echo(f"applied migration {revision}")
+    typer.echo(f"database is up to date ({len(applied)} migration{'' if len(applied) == 1 else 's'} applied)")
 
 
 @app.command()
 def migrate() -> None:
-    """Apply every pending database migration."""
-    settings = _settings()
-    _migrate(settings)
-    typer.echo("database is up to date")
+    """Apply every pending database migration, listing each one applied."""
+    _migrate(_settings())
 
 
 @app.command()
@@ -73,6 +76,7 @@ def serve(
         workers=None if reload else workers,
         reload=reload,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(settings),
         access_log=False,
         # X-Forwarded-For is read by the app, from BOXOFFICE_TRUSTED_PROXIES only (core/proxies.py).
         proxy_headers=False,
@@ -114,12 +118,26 @@ def create_admin(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete every account, event and booking first (asks first)")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --reset deletes")] = False,
+) -> None:
     """Fill an empty database with organizers, attendees, published events and bookings."""
-    from boxoffice.demo import DEMO_PASSWORD, DatabaseNotEmpty, fill_demo
+    from sqlalchemy.engine import make_url
+
+    from boxoffice.demo import DEMO_PASSWORD, DatabaseNotEmpty, empty_database, fill_demo
 
     settings = _settings()
     _migrate(settings)
+    if reset:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        if not yes and not typer.confirm(f"Delete ALL data (accounts, events, bookings) in {where}?"):
+            typer.echo("nothing deleted")
+            raise typer.Exit(code=1)
+        asyncio.run(empty_database(settings))
+        typer.echo("every table emptied")
     try:
         logins = asyncio.run(fill_demo(settings))
     except DatabaseNotEmpty as error:

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from boxoffice.accounts import service as accounts_service
 from boxoffice.bookings.schemas import BookingCreate
 from boxoffice.bookings.writer import BookingWriter
 from boxoffice.core.config import Settings
-from boxoffice.core.db import create_database, utcnow
+from boxoffice.core.db import Base, create_database, utcnow
 from boxoffice.core.deps import ClientInfo
 from boxoffice.core.security import Passwords, Tokens
 from boxoffice.events import service as events_service
@@ -25,6 +25,17 @@ _DEMO_CLIENT = ClientInfo(ip=None, user_agent="boxoffice demo", request_id="demo
 
 class DatabaseNotEmpty(Exception):
     """The demo only fills an empty database, so it never mixes with real data."""
+
+
+async def empty_database(settings: Settings) -> None:
+    """Delete every row of every table (the schema and its migration history stay), in one transaction."""
+    database = create_database(settings)
+    try:
+        async with database.unit_of_work() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                await session.execute(delete(table))
+    finally:
+        await database.dispose()
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,10 @@ async def fill_demo(settings: Settings) -> list[DemoLogin]:
     try:
         async with database.unit_of_work() as session:
             if await session.scalar(select(func.count()).select_from(User)):
-                raise DatabaseNotEmpty("the database already has accounts; the demo only fills an empty one")
+                raise DatabaseNotEmpty(
+                    "the database already has accounts; the demo only fills an empty one. To start over, "
+                    "run `./dev demo --reset` (or `boxoffice demo --reset`): it deletes all its data first"
+                )
             organizers = [
                 await accounts_service.create_user(
                     session,

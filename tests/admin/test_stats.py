@@ -26,7 +26,7 @@ async def test_a_platform_with_only_its_admin_has_zero_everywhere(app: FastAPI, 
         "bookings_confirmed": 0,
         "bookings_cancelled": 0,
         "tickets_sold": 0,
-        "revenue": "0.00",
+        "revenue": [],
     }
 
 
@@ -61,7 +61,7 @@ async def test_the_totals_match_a_known_platform(app: FastAPI, client: AsyncClie
         "bookings_confirmed": 3,
         "bookings_cancelled": 2,
         "tickets_sold": 7,
-        "revenue": "65.00",
+        "revenue": [{"currency": "EUR", "revenue": "65.00"}],
     }
 
 
@@ -77,7 +77,11 @@ async def test_a_quantity_change_moves_tickets_and_revenue(app: FastAPI, client:
     assert response.status_code == 200, response.text
 
     stats = await platform_stats(client, admin)
-    assert (stats["bookings_confirmed"], stats["tickets_sold"], stats["revenue"]) == (1, 1, "12.50")
+    assert (stats["bookings_confirmed"], stats["tickets_sold"], stats["revenue"]) == (
+        1,
+        1,
+        [{"currency": "EUR", "revenue": "12.50"}],
+    )
 
 
 async def test_disabled_users_still_count_under_their_role(app: FastAPI, client: AsyncClient) -> None:
@@ -92,3 +96,23 @@ async def test_a_role_change_moves_the_user_between_counts(app: FastAPI, client:
     attendee = await create_account(client)
     await updated_user(client, admin, attendee.id, role="admin")
     assert (await platform_stats(client, admin))["users"] == {"attendee": 0, "organizer": 0, "admin": 2}
+
+
+async def test_revenue_is_reported_per_currency_never_added_up(app: FastAPI, client: AsyncClient) -> None:
+    admin = await create_admin(app, client)
+    organizer = await create_account(client, role="organizer")
+    buyer = await create_account(client)
+    for currency, price in (("USD", "10.00"), ("EUR", "12.50"), ("JPY", "1500.00"), ("EUR", "7.50")):
+        event = await create_published_event(
+            client,
+            organizer,
+            currency=currency,
+            ticket_types=[{"name": "Seat", "price": price, "capacity": 5}],
+        )
+        assert (await book(client, buyer, event["id"], quantity=2)).status_code == 201
+
+    assert (await platform_stats(client, admin))["revenue"] == [
+        {"currency": "EUR", "revenue": "40.00"},
+        {"currency": "JPY", "revenue": "3000.00"},
+        {"currency": "USD", "revenue": "20.00"},
+    ]

@@ -35,7 +35,18 @@ BOOKING_FIELDS = {
     "cancellation_reason",
     "event",
 }
-EVENT_SUMMARY_FIELDS = {"id", "title", "starts_at", "ends_at", "timezone", "venue", "city", "status"}
+EVENT_SUMMARY_FIELDS = {
+    "id",
+    "title",
+    "starts_at",
+    "ends_at",
+    "starts_at_local",
+    "ends_at_local",
+    "timezone",
+    "venue",
+    "city",
+    "status",
+}
 
 
 @dataclass

@@ -29,7 +29,7 @@ CSV_HEADER = [
     "status",
     "holder_name",
     "holder_email",
-    "ticket_type_id",
+    "ticket_type",
     "quantity",
     "unit_price",
     "total_price",
@@ -190,6 +190,35 @@ async def test_the_csv_has_a_header_row_and_one_row_per_booking(client: AsyncCli
     assert (second["unit_price"], second["total_price"], second["currency"]) == ("0.00", "0.00", "EUR")
     assert second["holder_email"] == bookings[1]["holder_email"]
     assert second["cancelled_at"] == ""
+
+
+async def test_the_csv_names_ticket_types_and_writes_instants_as_the_json_does(client: AsyncClient) -> None:
+    scene, bookings = await scene_with_guests(client, "Ann")
+    await cancel_booking(client, scene.attendee, str(bookings[0]["id"]))
+    (row,) = parse_csv((await guest_list_csv(client, scene.organizer, scene.event_id)).text)
+    (item,) = (await guest_list(client, scene.organizer, scene.event_id)).json()["items"]
+    assert row["ticket_type"] == "General admission"
+    assert (row["created_at"], row["cancelled_at"]) == (item["created_at"], item["cancelled_at"])
+    assert row["created_at"].endswith("Z")
+
+
+async def test_format_csv_asks_for_the_csv_without_an_accept_header(client: AsyncClient) -> None:
+    scene, bookings = await scene_with_guests(client, "Ann")
+    response = await client.get(
+        f"/api/v1/events/{scene.event_id}/bookings", params={"format": "csv"}, headers=scene.organizer.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert [row["code"] for row in parse_csv(response.text)] == [bookings[0]["code"]]
+    as_json = await client.get(
+        f"/api/v1/events/{scene.event_id}/bookings",
+        params={"format": "json"},
+        headers={**scene.organizer.headers, "Accept": "text/csv"},
+    )
+    assert as_json.json()["total"] == 1
+    assert_problem(
+        await guest_list(client, scene.organizer, scene.event_id, format="xlsx"), 422, "validation_error"
+    )
 
 
 async def test_the_csv_of_an_event_without_bookings_is_just_the_header(client: AsyncClient) -> None:

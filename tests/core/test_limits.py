@@ -92,7 +92,10 @@ async def test_health_endpoints_are_never_rate_limited(database_url: str, tmp_pa
         assert statuses == [200] * 5
 
 
-@pytest.mark.skipif(not REDIS_URL, reason="needs BOXOFFICE_TEST_REDIS_URL (CI sets it)")
+@pytest.mark.skipif(
+    not REDIS_URL,
+    reason="needs Redis: set BOXOFFICE_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15; CI sets it)",
+)
 async def test_limits_are_shared_between_processes_through_redis(database_url: str, tmp_path: Path) -> None:
     shared = {
         "redis_url": REDIS_URL,

@@ -21,6 +21,8 @@ EVENT_FIELDS = {
     "category",
     "starts_at",
     "ends_at",
+    "starts_at_local",
+    "ends_at_local",
     "timezone",
     "currency",
     "status",

@@ -2,18 +2,28 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import update
 
+from boxoffice.core.config import Settings
 from boxoffice.core.db import utcnow
 from boxoffice.models import PasswordResetToken, User
 from boxoffice.notifications.worker import OutboxWorker
 from tests.factories import Account, assert_problem, bearer, create_account, login, unique_email
-from tests.notifications.conftest import SmtpServer, body_html, body_text
+from tests.notifications.conftest import SmtpServer, body_html, body_text, mail_settings
 
 NEW_PASSWORD = "brand-new-passw0rd"
+PUBLIC_URL = "https://tickets.example.org"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> Settings:
+    return mail_settings(database_url, tmp_path, smtp_server.port, public_url=PUBLIC_URL + "/")
 
 
 async def forgot(client: AsyncClient, email: str) -> Response:
@@ -26,14 +36,21 @@ async def reset(client: AsyncClient, token: str, new_password: str = NEW_PASSWOR
     )
 
 
+RESET_LINK = re.compile(r"(\S+)/password/reset\?token=([^\s\"&<]+)")
+
+
 def reset_tokens(smtp_server: SmtpServer, address: str) -> list[str]:
-    """The reset tokens emailed to ``address``, oldest first."""
+    """The reset tokens emailed to ``address``, oldest first, from the link each email carries: a page
+    under PUBLIC_URL, the same in the text and the HTML part."""
     tokens = []
     for message in smtp_server.inbox.to(address):
-        # SMTP carries CRLF line ends; the token is alone on an indented line after the intro.
-        found = re.search(r"Your reset token is:\s*?\n(?:\s*\n)*[ \t]+(\S+)\s*\n", body_text(message))
+        found = RESET_LINK.search(body_text(message))
         assert found is not None, body_text(message)
-        tokens.append(found.group(1))
+        assert found.group(1) == PUBLIC_URL
+        html_link = RESET_LINK.search(body_html(message))
+        assert html_link is not None
+        assert html_link.group(2) == found.group(2)
+        tokens.append(unquote(found.group(2)))
     return tokens
 
 

@@ -193,6 +193,12 @@ async def test_the_organizer_reads_the_line_in_order_and_as_csv(app: FastAPI, cl
         ("2", "waiting", people[2].email, "1"),
     ]
     assert rows[0]["ticket_type"] == "General admission"
+    assert rows[0]["joined_at"] == page["items"][0]["created_at"]
+    by_format = await client.get(
+        line_url(scene.event_id), params={"format": "csv"}, headers=scene.organizer.headers
+    )
+    assert by_format.headers["content-type"].startswith("text/csv")
+    assert list(csv.DictReader(io.StringIO(by_format.text))) == rows
 
     admin = await create_admin(app, client)
     assert (await client.get(line_url(scene.event_id), headers=admin.headers)).json()["total"] == 3

@@ -21,7 +21,16 @@ from boxoffice.accounts.schemas import (
     UserUpdate,
 )
 from boxoffice.core.deps import ClientDep, PasswordsDep, SessionDep, TokensDep
-from boxoffice.core.errors import problems
+from boxoffice.core.errors import (
+    AccountDisabled,
+    EmailTaken,
+    InvalidCredentials,
+    ResetTokenInvalid,
+    TokenInvalid,
+    TokenReused,
+    WrongCurrentPassword,
+    problems,
+)
 from boxoffice.core.json_body import ApiRoute, parse_json_body
 from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.models import User
@@ -60,7 +69,7 @@ _LOGIN_BODY: dict[str, Any] = {
     dependencies=[Depends(rate_limit(Budget.AUTH, "register"))],
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=problems(409, 422, 429),
+    responses=problems(EmailTaken, 422),
 )
 async def register(data: RegisterRequest, session: SessionDep, passwords: PasswordsDep) -> User:
     """Create an attendee or organizer account."""
@@ -74,6 +83,16 @@ async def _login_credentials(request: Request) -> LoginRequest:
     if media_type in _FORM_TYPES:
         form = await request.form()
         unknown = set(form.keys()) - {"username", "password"} - _OAUTH2_EXTRAS
+        if form.get("grant_type", "password") != "password":
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "grant_type"),
+                        "msg": "grant_type must be 'password'",
+                        "type": "literal_error",
+                    }
+                ]
+            )
         raw = {"email": form.get("username"), "password": form.get("password")}
         raw.update({key: form.get(key) for key in unknown})
     else:
@@ -88,7 +107,7 @@ async def _login_credentials(request: Request) -> LoginRequest:
     "/login",
     dependencies=[Depends(rate_limit(Budget.AUTH, "login"))],
     response_model=TokenPair,
-    responses=problems(401, 403, 422, 429),
+    responses=problems(InvalidCredentials, AccountDisabled, 422),
     openapi_extra=_LOGIN_BODY,
 )
 async def login(
@@ -110,7 +129,7 @@ async def login(
     )
 
 
-@auth_router.post("/refresh", response_model=TokenPair, responses=problems(401, 422, 429))
+@auth_router.post("/refresh", response_model=TokenPair, responses=problems(TokenInvalid, TokenReused, 422))
 async def refresh(data: RefreshRequest, session: SessionDep, tokens: TokensDep) -> TokenPair:
     """Trade a refresh token for a new token pair; the presented refresh token is spent."""
     return await service.refresh(session, tokens, data.refresh_token)
@@ -145,7 +164,7 @@ async def forgot_password(data: PasswordForgotRequest, session: SessionDep) -> A
     "/password/reset",
     dependencies=[Depends(rate_limit(Budget.AUTH, "password_reset"))],
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(400, 422, 429),
+    responses=problems(ResetTokenInvalid, 422),
 )
 async def reset_password(
     data: PasswordResetRequest, session: SessionDep, passwords: PasswordsDep
@@ -161,7 +180,7 @@ async def read_me(user: CurrentUser) -> User:
     return user
 
 
-@users_router.patch("/me", response_model=UserRead, responses=problems(401, 403, 409, 422))
+@users_router.patch("/me", response_model=UserRead, responses=problems(WrongCurrentPassword, EmailTaken, 422))
 async def update_me(
     data: UserUpdate, principal: CurrentPrincipal, session: SessionDep, passwords: PasswordsDep
 ) -> User:

@@ -68,13 +68,15 @@ async def tickets_sold(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.coalesce(func.sum(TicketType.sold), 0))) or 0)
 
 
-async def confirmed_revenue(session: AsyncSession) -> Decimal:
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Booking.total_price), 0)).where(
-            Booking.status == BookingStatus.CONFIRMED
-        )
+async def confirmed_revenue(session: AsyncSession) -> dict[str, Decimal]:
+    """The total of confirmed bookings in each currency that has any."""
+    rows = await session.execute(
+        select(Booking.currency, func.sum(Booking.total_price))
+        .where(Booking.status == BookingStatus.CONFIRMED)
+        .group_by(Booking.currency)
+        .order_by(Booking.currency)
     )
-    return Decimal(total or 0).quantize(Decimal("0.01"))
+    return {currency: Decimal(total).quantize(Decimal("0.01")) for currency, total in rows.all()}
 
 
 async def audit_entries(

@@ -16,7 +16,10 @@ from boxoffice.admin.schemas import (
     UserFigures,
 )
 from boxoffice.core.deps import SessionDep
-from boxoffice.core.errors import problems
+from boxoffice.core.errors import (
+    CannotModifySelf,
+    problems,
+)
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.schemas import QueryText
@@ -62,7 +65,9 @@ async def read_user(user_id: UUID, session: SessionDep, _admin: AdminUser) -> Ad
     return _read(await service.get_user(session, user_id))
 
 
-@router.patch("/users/{user_id}", response_model=AdminUserRead, responses=problems(404, 409, 422))
+@router.patch(
+    "/users/{user_id}", response_model=AdminUserRead, responses=problems(404, CannotModifySelf, 422)
+)
 async def update_user(
     user_id: UUID, data: AdminUserUpdate, session: SessionDep, admin: AdminUser
 ) -> AdminUserRead:

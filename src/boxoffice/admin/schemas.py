@@ -6,8 +6,7 @@ from uuid import UUID
 from pydantic import Field, Json
 
 from boxoffice.accounts.schemas import UserRead
-from boxoffice.core.schemas import InputModel, OutputModel
-from boxoffice.core.types import MoneyOut
+from boxoffice.core.schemas import InputModel, OutputModel, Revenue
 from boxoffice.models import Role, User
 
 
@@ -41,7 +40,9 @@ class PlatformStats(OutputModel):
     bookings_confirmed: int
     bookings_cancelled: int
     tickets_sold: int
-    revenue: MoneyOut = Field(description="Total of confirmed bookings, across currencies")
+    revenue: list[Revenue] = Field(
+        description="Total of confirmed bookings in each currency that has any, by currency code"
+    )
 
 
 class AuditEntryRead(OutputModel):

@@ -19,6 +19,7 @@ from boxoffice.core import audit
 from boxoffice.core.audit import Action
 from boxoffice.core.errors import CannotModifySelf, Forbidden, NotFound
 from boxoffice.core.pagination import PageParams
+from boxoffice.core.schemas import Revenue
 from boxoffice.models import AuditEntry, Booking, BookingStatus, Event, EventStatus, Role, User
 
 
@@ -80,7 +81,10 @@ async def platform_stats(session: AsyncSession) -> PlatformStats:
         bookings_confirmed=bookings.get(BookingStatus.CONFIRMED, 0),
         bookings_cancelled=bookings.get(BookingStatus.CANCELLED, 0),
         tickets_sold=await repository.tickets_sold(session),
-        revenue=await repository.confirmed_revenue(session),
+        revenue=[
+            Revenue(currency=currency, revenue=total)
+            for currency, total in (await repository.confirmed_revenue(session)).items()
+        ],
     )
 
 

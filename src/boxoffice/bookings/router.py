@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,12 +23,24 @@ from boxoffice.bookings.schemas import (
 from boxoffice.bookings.writer import BookingWriter
 from boxoffice.core.db import Database
 from boxoffice.core.deps import SessionDep
-from boxoffice.core.errors import problems
+from boxoffice.core.errors import (
+    AlreadyBooked,
+    AlreadyCancelled,
+    EventNotBookable,
+    EventStarted,
+    HoldExpired,
+    HoldLimit,
+    IdempotencyInProgress,
+    IdempotencyKeyMismatch,
+    InvalidTransition,
+    SoldOut,
+    problems,
+)
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.core.ratelimit import Budget, charge_recipient, rate_limit
 from boxoffice.core.schemas import QueryText
-from boxoffice.core.spreadsheet import safe_cell
+from boxoffice.core.spreadsheet import FormatQuery, safe_cell, wants_csv
 from boxoffice.core.types import money_string
 from boxoffice.models import Booking, BookingStatus, Hold
 
@@ -69,7 +81,9 @@ def _sold(answer: Booking | StoredResponse) -> Any:
     dependencies=_BOOKING_WRITES,
     status_code=status.HTTP_201_CREATED,
     response_model=BookingRead,
-    responses=problems(401, 404, 409, 422, 429),
+    responses=problems(
+        404, SoldOut, AlreadyBooked, EventNotBookable, IdempotencyInProgress, 422, IdempotencyKeyMismatch
+    ),
 )
 async def create_booking(
     request: Request,
@@ -91,7 +105,7 @@ async def create_booking(
     dependencies=_BOOKING_WRITES,
     status_code=status.HTTP_201_CREATED,
     response_model=HoldRead,
-    responses=problems(401, 404, 409, 422, 429),
+    responses=problems(404, SoldOut, AlreadyBooked, EventNotBookable, HoldLimit, 422),
 )
 async def create_hold(data: HoldCreate, writer: WriterDep, token: BearerToken) -> Hold:
     """Hold tickets while you check out; they count as taken until the hold is confirmed, released or
@@ -99,7 +113,7 @@ async def create_hold(data: HoldCreate, writer: WriterDep, token: BearerToken) -
     return await writer.hold(token, data)
 
 
-@router.get("/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=problems(401, 404))
+@router.get("/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=problems(404))
 async def read_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> Hold:
     """One hold, for its user and admins."""
     return await service.visible_hold(session, hold_id, user)
@@ -110,7 +124,7 @@ async def read_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> Ho
     tags=["holds"],
     dependencies=_BOOKING_WRITES,
     response_model=HoldRead,
-    responses=problems(401, 404, 409, 429),
+    responses=problems(404, HoldExpired, HoldLimit),
 )
 async def extend_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> Hold:
     """Move the hold's expiry on by the event's hold time, up to three hold times after it was made."""
@@ -123,7 +137,7 @@ async def extend_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> 
     dependencies=_BOOKING_WRITES,
     status_code=status.HTTP_201_CREATED,
     response_model=BookingRead,
-    responses=problems(401, 404, 409, 422, 429),
+    responses=problems(404, HoldExpired, AlreadyBooked, IdempotencyInProgress, 422, IdempotencyKeyMismatch),
 )
 async def confirm_hold(
     request: Request,
@@ -145,7 +159,7 @@ async def confirm_hold(
     tags=["holds"],
     dependencies=_BOOKING_WRITES,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 404, 409, 429),
+    responses=problems(404, InvalidTransition),
 )
 async def release_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) -> Response:
     """Give the hold's tickets back to sale at once."""
@@ -153,7 +167,7 @@ async def release_hold(hold_id: UUID, session: SessionDep, user: CurrentUser) ->
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/bookings", response_model=Page[BookingRead], responses=problems(401, 422))
+@router.get("/bookings", response_model=Page[BookingRead], responses=problems(422))
 async def list_my_bookings(
     session: SessionDep,
     user: CurrentUser,
@@ -169,7 +183,7 @@ async def list_my_bookings(
     return page_of(items, total, page, BookingRead.model_validate)
 
 
-@router.get("/bookings/{booking_id}", response_model=BookingRead, responses=problems(401, 404))
+@router.get("/bookings/{booking_id}", response_model=BookingRead, responses=problems(404))
 async def read_booking(booking_id: UUID, session: SessionDep, user: CurrentUser) -> Booking:
     """One booking, for its holder, the event's organizer and admins."""
     return await service.visible_booking(session, booking_id, user)
@@ -179,7 +193,7 @@ async def read_booking(booking_id: UUID, session: SessionDep, user: CurrentUser)
     "/bookings/{booking_id}",
     dependencies=_BOOKING_WRITES,
     response_model=BookingRead,
-    responses=problems(401, 403, 404, 409, 422, 429),
+    responses=problems(403, 404, SoldOut, AlreadyCancelled, EventStarted, 422),
 )
 async def change_booking(
     request: Request, booking_id: UUID, data: BookingUpdate, session: SessionDep, user: CurrentUser
@@ -193,7 +207,7 @@ async def change_booking(
     "/bookings/{booking_id}",
     dependencies=_BOOKING_WRITES,
     response_model=BookingRead,
-    responses=problems(401, 404, 409, 429),
+    responses=problems(403, 404, AlreadyCancelled, EventStarted),
 )
 async def cancel_booking(booking_id: UUID, session: SessionDep, user: CurrentUser) -> Booking:
     """Cancel a booking; its tickets go back on sale at once. The booking is kept, cancelled."""
@@ -205,7 +219,7 @@ CSV_COLUMNS = (
     "status",
     "holder_name",
     "holder_email",
-    "ticket_type_id",
+    "ticket_type",
     "quantity",
     "unit_price",
     "total_price",
@@ -217,28 +231,32 @@ CSV_COLUMNS = (
 _cell = safe_cell
 
 
-def _csv_row(booking: Booking) -> list[str]:
-    values = {
-        **{column: getattr(booking, column) for column in CSV_COLUMNS},
+def _csv_row(booking: Booking, ticket_type_names: Mapping[UUID, str]) -> list[str]:
+    values = {column: getattr(booking, column) for column in CSV_COLUMNS if column != "ticket_type"} | {
         "status": booking.status.value,
+        "ticket_type": ticket_type_names.get(booking.ticket_type_id),
         "unit_price": money_string(booking.unit_price),
         "total_price": money_string(booking.total_price),
-        "created_at": booking.created_at.isoformat(),
-        "cancelled_at": booking.cancelled_at.isoformat() if booking.cancelled_at else None,
     }
     return [_cell(values[column]) for column in CSV_COLUMNS]
 
 
-def _wants_csv(request: Request) -> bool:
-    return "text/csv" in request.headers.get("accept", "")
+_GUEST_LIST_CSV = (
+    ",".join(CSV_COLUMNS) + "\r\n"
+    "K7QM-3XTP,confirmed,Ada Lovelace,ada@example.com,General admission,2,25.00,50.00,EUR,"
+    "2027-02-01T10:15:00Z,,\r\n"
+)
 
 
 @router.get(
     "/events/{event_id}/bookings",
     response_model=Page[BookingRead],
     responses={
-        **problems(401, 404, 422),
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The guest list"},
+        **problems(404, 422),
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": _GUEST_LIST_CSV}},
+            "description": "The guest list",
+        },
     },
 )
 async def guest_list(
@@ -249,12 +267,14 @@ async def guest_list(
     page: PageDep,
     status_filter: Annotated[BookingStatus | None, Query(alias="status")] = None,
     q: Annotated[QueryText | None, Query(description="Part of a holder's name or email, or a code")] = None,
+    export_format: FormatQuery = None,
 ) -> Any:
-    """An event's guest list, for its organizer and admins; `Accept: text/csv` streams every row."""
-    if not _wants_csv(request):
+    """An event's guest list, for its organizer and admins; `?format=csv` (or `Accept: text/csv`)
+    streams every row, with ticket-type names."""
+    if not wants_csv(request, export_format):
         items, total = await service.guest_list(session, user, event_id, status_filter, q, page)
         return page_of(items, total, page, BookingRead.model_validate)
-    read_rows = await service.guest_list_export(session, user, event_id, status_filter, q)
+    ticket_type_names, read_rows = await service.guest_list_export(session, user, event_id, status_filter, q)
     database: Database = request.app.state.database
 
     async def stream() -> AsyncIterator[str]:
@@ -263,7 +283,7 @@ async def guest_list(
         writer.writerow(CSV_COLUMNS)
         async with database.reader() as reader:
             async for chunk in read_rows(reader):
-                writer.writerows(_csv_row(booking) for booking in chunk)
+                writer.writerows(_csv_row(booking, ticket_type_names) for booking in chunk)
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

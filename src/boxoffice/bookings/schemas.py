@@ -5,7 +5,7 @@ from uuid import UUID
 from pydantic import Field
 
 from boxoffice.accounts.schemas import Email, FullName
-from boxoffice.core.schemas import InputModel, OutputModel
+from boxoffice.core.schemas import InputModel, LocalTimes, OutputModel
 from boxoffice.core.types import MoneyOut
 from boxoffice.models import BookingStatus, EventStatus, HoldStatus
 
@@ -55,7 +55,7 @@ class BookingUpdate(InputModel):
     holder_email: Email | None = None
 
 
-class BookingEvent(OutputModel):
+class BookingEvent(LocalTimes):
     id: UUID
     title: str
     starts_at: datetime

@@ -233,11 +233,12 @@ async def guest_list(
 
 async def guest_list_export(
     session: AsyncSession, user: User, event_id: UUID, status: BookingStatus | None, q: str | None
-) -> Callable[[AsyncSession], AsyncIterator[Sequence[Booking]]]:
-    """Check access now; return a reader of every matching booking to stream in its own session
-    (the response outlives the request's session)."""
+) -> tuple[dict[UUID, str], Callable[[AsyncSession], AsyncIterator[Sequence[Booking]]]]:
+    """Check access now; return the event's ticket-type names and a reader of every matching booking
+    to stream in its own session (the response outlives the request's session)."""
     event = await access.owned_event(session, event_id, user)
-    return lambda reader: repository.iter_guest_list(reader, event.id, status, q)
+    names = {ticket_type.id: ticket_type.name for ticket_type in event.ticket_types}
+    return names, lambda reader: repository.iter_guest_list(reader, event.id, status, q)
 
 
 async def _give_back(

@@ -206,6 +206,22 @@ class Problem(BaseModel):
     code: str = Field(description="Stable snake_case identifier that clients switch on")
 
 
+class FieldError(BaseModel):
+    """One reason a request was refused: where (``loc``), why (``msg``) and a stable ``type``."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """A 422 problem (``validation_error``): every field that is wrong, each with its location."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={})
+
+    errors: list[FieldError] = Field(default_factory=list)
+
+
 def problem_response(
     status: int,
     code: str,
@@ -226,16 +242,107 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` entry that documents a route's problem answers in OpenAPI."""
-    return {
-        status: {
-            "model": Problem,
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {}},
-        }
-        for status in statuses
+ProblemSpec = type[DomainError] | int
+"""A problem a route may answer: a ``DomainError`` class, or a status whose problem is generic."""
+
+# Realistic ``detail`` texts for the documentation's examples, one per ``code``.
+EXAMPLE_DETAILS = {
+    "validation_error": "The request is not valid; see errors.",
+    "not_authenticated": "Send an access token as 'Authorization: Bearer <token>'.",
+    "invalid_credentials": "The email or password is wrong.",
+    "account_disabled": "This account has been disabled.",
+    "token_invalid": "The token is invalid or has expired.",
+    "token_reused": "This refresh token was already used; the session has been ended.",
+    "forbidden": "Only organizers and admins may do this.",
+    "not_found": "No such event.",
+    "email_taken": "An account with this email already exists.",
+    "cannot_modify_self": "An admin cannot demote or disable themselves.",
+    "invalid_transition": "A cancelled event cannot be changed.",
+    "capacity_below_sold": "Capacity 10 is below the 12 tickets sold.",
+    "has_sales": "This ticket type has been booked; it cannot be deleted.",
+    "sold_out": "Only 2 tickets of 'General admission' are left.",
+    "already_booked": "You already have a booking for this event; change its quantity instead.",
+    "already_cancelled": "This booking is already cancelled.",
+    "event_not_bookable": "Sales for this event are closed.",
+    "event_started": "The event has started; the booking can no longer change.",
+    "hold_expired": "The hold expired and its tickets were sold meanwhile.",
+    "hold_limit": "You already hold tickets for this event.",
+    "already_checked_in": "This ticket was checked in at 2027-03-14T19:02:11Z.",
+    "ticket_cancelled": "This ticket was cancelled.",
+    "already_waiting": "You are already on the waiting list for this ticket type.",
+    "tickets_available": "Tickets are available: book them instead.",
+    "idempotency_in_progress": "A request with this Idempotency-Key is still running.",
+    "idempotency_key_mismatch": "This Idempotency-Key was used with another body.",
+    "rate_limited": "Too many requests; retry in 42 s.",
+    "payload_too_large": "The request body is larger than 1048576 bytes.",
+}
+
+
+class PayloadTooLarge(DomainError):
+    """Answered by ``BodyLimitMiddleware`` before any route runs; here for the documentation."""
+
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class ValidationFailed(RuleViolation):
+    """Answered for any request that does not match its schema; here for the documentation."""
+
+
+_GENERIC_PROBLEMS: dict[int, type[DomainError]] = {
+    401: NotAuthenticated,
+    403: Forbidden,
+    404: NotFound,
+    413: PayloadTooLarge,
+    422: ValidationFailed,
+    429: RateLimited,
+}
+
+
+def problem_example(error: type[DomainError]) -> dict[str, Any]:
+    """The example problem document of one error class, as the API answers it."""
+    example: dict[str, Any] = {
+        "type": "about:blank",
+        "title": error.title,
+        "status": error.status,
+        "detail": EXAMPLE_DETAILS.get(error.code, error.title),
+        "code": error.code,
     }
+    if error.status == 422:
+        example["errors"] = [
+            {
+                "loc": ["body", "quantity"],
+                "msg": "Input should be greater than or equal to 1",
+                "type": "greater_than_equal",
+            }
+        ]
+    if error is AlreadyCheckedIn:
+        example["checked_in_at"] = "2027-03-14T19:02:11Z"
+    return example
+
+
+def problems(*specs: ProblemSpec) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry that documents a route's problem answers in OpenAPI.
+
+    Each problem is listed under its status with its own ``code`` as an example. Name the error classes
+    a route raises; a bare status stands for its generic problem (401 ``not_authenticated``, 403
+    ``forbidden``, 404 ``not_found``, 413, 422 ``validation_error``, 429 ``rate_limited``).
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for spec in specs:
+        error = _GENERIC_PROBLEMS[spec] if isinstance(spec, int) else spec
+        schema = "ValidationProblem" if error.status == 422 else "Problem"
+        response = responses.setdefault(
+            error.status,
+            {
+                "description": HTTPStatus(error.status).phrase,
+                "content": {
+                    PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}, "examples": {}}
+                },
+            },
+        )
+        examples = response["content"][PROBLEM_JSON]["examples"]
+        examples[error.code] = {"summary": error.title, "value": problem_example(error)}
+    return responses
 
 
 _HTTP_STATUS_CODES = {
@@ -274,8 +381,17 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# FastAPI's answer to a body it cannot decode (not UTF-8, say): a 422 like any other bad JSON here.
+_UNPARSABLE_BODY = "There was an error parsing the body"
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        return await _validation_error(
+            request,
+            RequestValidationError(
+                [{"loc": ("body",), "msg": "The body is not valid JSON", "type": "json_invalid"}]
+            ),
+        )
     code = _HTTP_STATUS_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers or {})

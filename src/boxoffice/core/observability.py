@@ -32,25 +32,67 @@ HTTP_LATENCY = Histogram(
 )
 
 
-def configure_logging(settings: Settings) -> None:
-    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
-    pretty = settings.log_format is LogFormat.CONSOLE or (
+def _pretty(settings: Settings) -> bool:
+    return settings.log_format is LogFormat.CONSOLE or (
         settings.log_format is LogFormat.AUTO and sys.stderr.isatty()
     )
-    renderer: Any = structlog.dev.ConsoleRenderer() if pretty else structlog.processors.JSONRenderer()
+
+
+def _renderer(pretty: bool) -> Any:
+    return structlog.dev.ConsoleRenderer() if pretty else structlog.processors.JSONRenderer()
+
+
+def log_formatter(pretty: bool) -> logging.Formatter:
+    """A ``logging`` formatter that writes standard-library records (uvicorn's, other libraries')
+    as structlog writes its own: JSON lines, or the console format."""
+    return structlog.stdlib.ProcessorFormatter(
+        processor=_renderer(pretty),
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+    )
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's ``log_config``: its server and error lines in the format of every other line."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"boxoffice": {"()": f"{__name__}.log_formatter", "pretty": _pretty(settings)}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "boxoffice",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": settings.log_level.upper(), "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
+
+
+def configure_logging(settings: Settings) -> None:
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    pretty = _pretty(settings)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            renderer,
+            _renderer(pretty),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(log_formatter(pretty))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

@@ -1,10 +1,14 @@
-"""The two bases every schema derives from (strict inputs, attribute-reading outputs), and the text
-type of free-text query parameters."""
+"""The two bases every schema derives from (strict inputs, attribute-reading outputs), the text
+type of free-text query parameters, and revenue per currency."""
 
 import unicodedata
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, computed_field, field_validator
+
+from boxoffice.core.types import LOCAL_TIME, MoneyOut, local_instant
 
 
 def reject_nul(value: str) -> str:
@@ -53,6 +57,35 @@ class OutputModel(BaseModel):
     """A response body, built from ORM objects or dicts."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class LocalTimes(OutputModel):
+    """An event's start and end in UTC, and beside them in the event's own time zone."""
+
+    starts_at: datetime
+    ends_at: datetime | None
+    timezone: str
+
+    @computed_field(description=LOCAL_TIME, examples=["2027-03-14T20:30:00+01:00"])  # type: ignore[prop-decorator]
+    @property
+    def starts_at_local(self) -> datetime:
+        return self.starts_at.astimezone(ZoneInfo(self.timezone))
+
+    @computed_field(description=LOCAL_TIME, examples=["2027-03-14T23:00:00+01:00"])  # type: ignore[prop-decorator]
+    @property
+    def ends_at_local(self) -> datetime | None:
+        return local_instant(self.ends_at, self.timezone)
+
+
+class Revenue(OutputModel):
+    """Money taken in one currency: amounts in different currencies are never added up."""
+
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [{"currency": "EUR", "revenue": "117.48"}]}
+    )
+
+    currency: str
+    revenue: MoneyOut
 
 
 QueryText = Annotated[

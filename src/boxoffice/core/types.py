@@ -5,9 +5,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 # Active ISO 4217 codes (funds and precious metals left out).
 ISO_4217 = frozenset(
@@ -66,36 +75,80 @@ def _in_utc(moment: datetime) -> datetime:
     return utc
 
 
-_RFC_3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+def local_instant(moment: datetime | None, zone: str) -> datetime | None:
+    """``moment`` in the IANA ``zone``, with that zone's offset at that moment (for ``*_local``)."""
+    return None if moment is None else moment.astimezone(ZoneInfo(zone))
 
 
-def _rfc_3339_text(value: object) -> object:
-    """Pydantic also reads numbers (and strings of digits) as Unix timestamps; the contract says
-    RFC 3339, so anything else is refused before it gets the chance."""
+LOCAL_TIME = "The same instant in the event's time zone: RFC 3339 with that zone's offset then"
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    """Only RFC 3339 text is an instant here: no Unix timestamps, no dates without a time."""
     if isinstance(value, datetime):
         return value
-    if not isinstance(value, str) or not _RFC_3339_START.match(value):
-        raise ValueError("must be an RFC 3339 date-time with an offset, like 2030-04-01T20:00:00+02:00")
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("expected an RFC 3339 date-time with an offset, such as 2027-03-14T19:30:00Z")
     return value
 
 
-UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_rfc_3339_text), AfterValidator(_in_utc)]
-"""A request instant: RFC 3339 with an offset (naive ones and Unix timestamps are refused),
-converted to UTC."""
+UtcDatetime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    AfterValidator(_in_utc),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            # The years accepted (1970 to 8999), which "date-time" alone does not say.
+            "pattern": "^(19[7-9][0-9]|[2-8][0-9]{3})-",
+        }
+    ),
+]
+"""A request instant: RFC 3339 with an offset (naive ones are refused), converted to UTC."""
 
 MAX_PRICE = Decimal("99999999.99")
+
+MONEY_PATTERN = r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+_MONEY_TEXT = re.compile(MONEY_PATTERN)
+
+
+def _money_text(value: Any) -> Any:
+    """Money as text is plain digits with at most two decimals: no exponent, sign or spaces."""
+    if isinstance(value, str) and not _MONEY_TEXT.match(value):
+        raise ValueError("expected an amount such as 12.50 (at most two decimal places)")
+    return value
+
 
 # Money in: a JSON number or string with at most two decimal places. Money out: "12.50".
 Price = Annotated[
     Decimal,
-    Field(ge=0, le=MAX_PRICE, decimal_places=2, examples=["25.00"]),
+    BeforeValidator(_money_text),
+    Field(ge=0, le=MAX_PRICE, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(MAX_PRICE), "multipleOf": 0.01},
+                {"type": "string", "pattern": MONEY_PATTERN},
+            ],
+            "examples": ["25.00"],
+        },
+        mode="validation",
+    ),
     PlainSerializer(money_string, return_type=str, when_used="json"),
 ]
 MoneyOut = Annotated[Decimal, PlainSerializer(money_string, return_type=str), Field(examples=["25.00"])]
-TimeZone = Annotated[str, Field(max_length=64, examples=["Europe/Berlin"]), AfterValidator(_known_time_zone)]
+TimeZone = Annotated[
+    str,
+    Field(max_length=64),
+    AfterValidator(_known_time_zone),
+    WithJsonSchema({"type": "string", "enum": sorted(_known_time_zones()), "examples": ["Europe/Berlin"]}),
+]
 Currency = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
     AfterValidator(_known_currency),
-    Field(examples=["EUR"]),
+    WithJsonSchema({"type": "string", "enum": sorted(ISO_4217), "examples": ["EUR"]}),
 ]

@@ -8,7 +8,13 @@ from pydantic import TypeAdapter
 
 from boxoffice.accounts.auth import BearerToken, CurrentUser, OrganizerUser
 from boxoffice.core.deps import DatabaseDep, SessionDep, TokensDep
-from boxoffice.core.errors import problems
+from boxoffice.core.errors import (
+    CapacityBelowSold,
+    HasSales,
+    InvalidTransition,
+    problems,
+)
+from boxoffice.core.openapi import ANONYMOUS
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_response
 from boxoffice.core.schemas import QueryText
@@ -73,7 +79,9 @@ async def list_events(
     return page_response(_PAGE_OF_EVENTS, items, total, page)
 
 
-@router.get("/events/{event_id}", response_model=EventRead, responses=problems(401, 404))
+@router.get(
+    "/events/{event_id}", response_model=EventRead, responses=problems(401, 404), openapi_extra=ANONYMOUS
+)
 async def read_event(
     event_id: UUID, database: DatabaseDep, tokens: TokensDep, token: BearerToken
 ) -> ListedEvent | Event:
@@ -92,14 +100,20 @@ async def create_event(data: EventCreate, session: SessionDep, organizer: Organi
     return await service.create_event(session, organizer, data)
 
 
-@router.patch("/events/{event_id}", response_model=EventRead, responses=problems(401, 403, 404, 409, 422))
+@router.patch(
+    "/events/{event_id}",
+    response_model=EventRead,
+    responses=problems(403, 404, InvalidTransition, 422),
+)
 async def update_event(event_id: UUID, data: EventUpdate, session: SessionDep, user: CurrentUser) -> Event:
     """Change an event's details; holders of a published event are told of time and place changes."""
     return await service.update_event(session, user, event_id, data)
 
 
 @router.post(
-    "/events/{event_id}/publish", response_model=EventRead, responses=problems(401, 403, 404, 409, 422)
+    "/events/{event_id}/publish",
+    response_model=EventRead,
+    responses=problems(403, 404, InvalidTransition, 422),
 )
 async def publish_event(event_id: UUID, session: SessionDep, user: CurrentUser) -> Event:
     """Publish a draft: it appears in the catalogue and can be booked."""
@@ -107,7 +121,7 @@ async def publish_event(event_id: UUID, session: SessionDep, user: CurrentUser) 
 
 
 @router.post(
-    "/events/{event_id}/cancel", response_model=EventRead, responses=problems(401, 403, 404, 409, 422)
+    "/events/{event_id}/cancel", response_model=EventRead, responses=problems(403, 404, InvalidTransition)
 )
 async def cancel_event(
     event_id: UUID,
@@ -119,9 +133,7 @@ async def cancel_event(
     return await service.cancel_event(session, user, event_id, data.reason if data else None)
 
 
-@router.delete(
-    "/events/{event_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404)
-)
+@router.delete("/events/{event_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404))
 async def delete_event(event_id: UUID, session: SessionDep, user: CurrentUser) -> Response:
     """Delete a draft; an event with bookings is cancelled and hidden from every list instead."""
     await service.delete_event(session, user, event_id)
@@ -146,7 +158,7 @@ async def my_events(
     "/events/{event_id}/ticket-types",
     status_code=status.HTTP_201_CREATED,
     response_model=TicketTypeRead,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(403, 404, InvalidTransition, 422),
 )
 async def add_ticket_type(
     event_id: UUID, data: TicketTypeCreate, session: SessionDep, user: CurrentUser
@@ -158,7 +170,7 @@ async def add_ticket_type(
 @router.patch(
     "/events/{event_id}/ticket-types/{ticket_type_id}",
     response_model=TicketTypeRead,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(403, 404, InvalidTransition, CapacityBelowSold, 422),
 )
 async def update_ticket_type(
     event_id: UUID, ticket_type_id: UUID, data: TicketTypeUpdate, session: SessionDep, user: CurrentUser
@@ -170,7 +182,7 @@ async def update_ticket_type(
 @router.delete(
     "/events/{event_id}/ticket-types/{ticket_type_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(403, 404, InvalidTransition, HasSales, 422),
 )
 async def delete_ticket_type(
     event_id: UUID, ticket_type_id: UUID, session: SessionDep, user: CurrentUser

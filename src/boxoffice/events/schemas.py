@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints, computed_field
 
-from boxoffice.core.schemas import InputModel, OutputModel, SingleLine
+from boxoffice.core.schemas import InputModel, LocalTimes, OutputModel, Revenue, SingleLine
 from boxoffice.core.types import Currency, MoneyOut, Price, TimeZone, UtcDatetime
 from boxoffice.models import EventStatus
 
@@ -177,7 +177,7 @@ class TicketTypeRead(OutputModel):
         return 0 if self.waiting else self.capacity - self.sold - self.held
 
 
-class EventRead(OutputModel):
+class EventRead(LocalTimes):
     id: UUID
     organizer_id: UUID
     title: str
@@ -245,7 +245,10 @@ class EventStats(OutputModel):
     bookings_confirmed: int
     bookings_cancelled: int
     checked_in: int = Field(description="Tickets admitted at the door (check-ins not undone)")
-    revenue: MoneyOut
+    revenue: list[Revenue] = Field(
+        description="Total of confirmed bookings per currency: one entry, in the event's currency, in "
+        "which each ticket type's `revenue` is given too"
+    )
     ticket_types: list[TicketTypeStats]
 
 

@@ -21,6 +21,7 @@ from boxoffice.core.errors import (
     RuleViolation,
 )
 from boxoffice.core.pagination import PageParams
+from boxoffice.core.schemas import Revenue
 from boxoffice.core.security import Tokens
 from boxoffice.events import repository
 from boxoffice.events.access import managed_event, owned_event, visible_event
@@ -333,7 +334,12 @@ async def event_stats(session: AsyncSession, user: User, event_id: UUID) -> Even
         bookings_confirmed=figures.confirmed,
         bookings_cancelled=figures.cancelled,
         checked_in=await tickets_service.checked_in_count(session, event.id),
-        revenue=sum(figures.revenue_by_ticket_type.values(), start=figures.zero),
+        revenue=[
+            Revenue(
+                currency=event.currency,
+                revenue=sum(figures.revenue_by_ticket_type.values(), start=figures.zero),
+            )
+        ],
         ticket_types=[
             TicketTypeStats(
                 id=t.id,

@@ -19,9 +19,14 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_to_head(database_url: str) -> None:
-    """Apply every pending migration. Blocking; call it where no event loop runs (or in a thread)."""
-    command.upgrade(alembic_config(database_url), "head")
+def upgrade_to_head(database_url: str) -> list[str]:
+    """Apply every pending migration; return those applied, oldest first, as "revision description".
+    Blocking; call it where no event loop runs (or in a thread)."""
+    config = alembic_config(database_url)
+    applied: list[str] = []
+    config.attributes["applied"] = applied
+    command.upgrade(config, "head")
+    return applied
 
 
 def include_object_for(dialect_name: str) -> Callable[..., bool]:

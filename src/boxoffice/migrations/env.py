@@ -1,8 +1,12 @@
 """Alembic environment: runs migrations over the service's own async drivers."""
 
 import asyncio
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.script import Script
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -22,8 +26,20 @@ def _database_url() -> str:
     return str(url) if url else Settings().database_url
 
 
+def _record(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
+    """Alembic's ``on_version_apply``: note each revision applied, for ``upgrade_to_head``."""
+    applied = context.config.attributes.get("applied")
+    if applied is not None and step.is_upgrade:
+        for script in step.up_revisions:
+            if isinstance(script, Script):
+                applied.append(f"{script.revision} ({' '.join(script.doc.split())})")
+
+
 def _run(connection: Connection) -> None:
     context.configure(
+        on_version_apply=_record,
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",

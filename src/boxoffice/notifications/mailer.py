@@ -1,5 +1,6 @@
 """Mail backends: ``console`` logs each message (development), ``smtp`` sends it."""
 
+import sys
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -18,15 +19,25 @@ class Mailer(Protocol):
 
 
 class ConsoleMailer:
+    """Development: each email is printed to standard output as a person reads it (the text part,
+    real line breaks), and one log line says it was sent."""
+
     async def send(self, email: Email) -> None:
-        log.info(
-            "email",
-            to=email.to,
-            subject=email.subject,
-            body=email.text,
-            attachments=[a.filename for a in email.attachments],
-            inline=[image.cid for image in email.inline],
-        )
+        attachments = [a.filename for a in email.attachments]
+        log.info("email", to=email.to, subject=email.subject, attachments=attachments)
+        sys.stdout.write(console_text(email))
+        sys.stdout.flush()
+
+
+def console_text(email: Email) -> str:
+    attached = ", ".join(a.filename for a in email.attachments) or "none"
+    return (
+        f"\n----- email to {email.to} -----\n"
+        f"Subject: {email.subject}\n"
+        f"Attachments: {attached}\n\n"
+        f"{email.text.rstrip()}\n"
+        "----- end of email -----\n"
+    )
 
 
 class SmtpMailer:

@@ -7,7 +7,12 @@ from fastapi import APIRouter, Response, status
 
 from boxoffice.accounts.auth import CheckinCaller, CurrentUser
 from boxoffice.core.deps import SessionDep
-from boxoffice.core.errors import problems
+from boxoffice.core.errors import (
+    AlreadyCheckedIn,
+    IdempotencyKeyMismatch,
+    TicketCancelled,
+    problems,
+)
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep, page_of
 from boxoffice.tickets import service
@@ -66,7 +71,9 @@ async def _image(session: SessionDep, user: CurrentUser, ticket_id: UUID, kind: 
     return Response(content, media_type=MEDIA_TYPES[kind], headers={"Cache-Control": _IMAGE_CACHE})
 
 
-@router.patch("/tickets/{ticket_id}", response_model=TicketRead, responses=problems(401, 403, 404, 409, 422))
+@router.patch(
+    "/tickets/{ticket_id}", response_model=TicketRead, responses=problems(403, 404, TicketCancelled, 422)
+)
 async def rename_ticket(
     ticket_id: UUID, data: TicketUpdate, session: SessionDep, user: CurrentUser
 ) -> TicketRead:
@@ -79,7 +86,7 @@ async def rename_ticket(
     "/events/{event_id}/checkins",
     status_code=status.HTTP_201_CREATED,
     response_model=CheckInRead,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(403, 404, AlreadyCheckedIn, TicketCancelled, 422, IdempotencyKeyMismatch),
 )
 async def check_in(
     event_id: UUID, data: CheckInCreate, session: SessionDep, caller: CheckinCaller

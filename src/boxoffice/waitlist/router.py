@@ -9,11 +9,17 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from boxoffice.accounts.auth import CurrentUser
 from boxoffice.core.deps import SessionDep
-from boxoffice.core.errors import problems
+from boxoffice.core.errors import (
+    AlreadyBooked,
+    AlreadyWaiting,
+    EventNotBookable,
+    TicketsAvailable,
+    problems,
+)
 from boxoffice.core.json_body import ApiRoute
 from boxoffice.core.pagination import Page, PageDep
 from boxoffice.core.ratelimit import Budget, rate_limit
-from boxoffice.core.spreadsheet import safe_cell
+from boxoffice.core.spreadsheet import FormatQuery, safe_cell, wants_csv
 from boxoffice.models import Event, WaitlistEntry, WaitlistStatus
 from boxoffice.waitlist import service
 from boxoffice.waitlist.schemas import WaitlistEntryRead, WaitlistJoin
@@ -34,7 +40,7 @@ def _page(rows: list[tuple[WaitlistEntry, int]], total: int, page: Any) -> Page[
     dependencies=_WRITES,
     status_code=status.HTTP_201_CREATED,
     response_model=WaitlistEntryRead,
-    responses=problems(401, 404, 409, 422, 429),
+    responses=problems(404, TicketsAvailable, AlreadyWaiting, AlreadyBooked, EventNotBookable, 422),
 )
 async def join_waitlist(
     event_id: UUID, data: WaitlistJoin, session: SessionDep, user: CurrentUser
@@ -60,7 +66,7 @@ async def my_waitlist(
     "/waitlist/{entry_id}",
     dependencies=_WRITES,
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 404, 429),
+    responses=problems(404),
 )
 async def leave_waitlist(entry_id: UUID, session: SessionDep, user: CurrentUser) -> Response:
     """Leave the waiting list; an offer is declined: its hold is released and its tickets go to the
@@ -97,13 +103,19 @@ def _csv(event: Event, rows: list[tuple[WaitlistEntry, int]]) -> str:
             entry.user.email,
             names.get(entry.ticket_type_id),
             entry.quantity,
-            entry.created_at.isoformat(),
-            entry.offered_at.isoformat() if entry.offered_at else None,
-            hold.expires_at.isoformat() if hold is not None else None,
-            entry.ended_at.isoformat() if entry.ended_at else None,
+            entry.created_at,
+            entry.offered_at,
+            hold.expires_at if hold is not None else None,
+            entry.ended_at,
         )
         writer.writerow([safe_cell(value) for value in values])
     return buffer.getvalue()
+
+
+_WAITLIST_CSV = (
+    ",".join(CSV_COLUMNS) + "\r\n"
+    "1,waiting,Ada Lovelace,ada@example.com,General admission,2,2027-02-01T10:15:00Z,,,\r\n"
+)
 
 
 @router.get(
@@ -111,7 +123,10 @@ def _csv(event: Event, rows: list[tuple[WaitlistEntry, int]]) -> str:
     response_model=Page[WaitlistEntryRead],
     responses={
         **problems(401, 404, 422),
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The waiting list"},
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": _WAITLIST_CSV}},
+            "description": "The waiting list",
+        },
     },
 )
 async def event_waitlist(
@@ -121,10 +136,11 @@ async def event_waitlist(
     user: CurrentUser,
     page: PageDep,
     status_filter: StatusFilter = None,
+    export_format: FormatQuery = None,
 ) -> Any:
     """An event's waiting list in the order people joined, for its organizer and admins;
-    `Accept: text/csv` gives every entry, with names and emails."""
-    if "text/csv" not in request.headers.get("accept", ""):
+    `?format=csv` (or `Accept: text/csv`) gives every entry, with names and emails."""
+    if not wants_csv(request, export_format):
         _, rows, total = await service.event_line(session, user, event_id, status_filter, page)
         return _page(rows, total, page)
     event, rows, _ = await service.event_line(session, user, event_id, status_filter, None)
