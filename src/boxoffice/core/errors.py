@@ -383,6 +383,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 # FastAPI's answer to a body it cannot decode (not UTF-8, say): a 422 like any other bad JSON here.
 _UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:

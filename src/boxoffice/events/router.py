@@ -14,8 +14,8 @@ from boxoffice.core.errors import (
     InvalidTransition,
     problems,
 )
-from boxoffice.core.openapi import ANONYMOUS
 from boxoffice.core.json_body import ApiRoute
+from boxoffice.core.openapi import ANONYMOUS
 from boxoffice.core.pagination import Page, PageDep, page_response
 from boxoffice.core.schemas import QueryText
 from boxoffice.core.types import UtcDatetime
