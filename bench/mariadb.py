@@ -37,6 +37,8 @@ import run as bench
 
 ADMIN_URL = os.environ.get("BOXOFFICE_BENCH_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/mysql")
 SCENARIOS = (("flash_64", 64), ("flash_256", 256))
+# The drain is reported, not waited for to the end: the sale figures are what this run is for.
+DRAIN_SECONDS = 60
 
 
 async def _execute(url: str, statement: str) -> None:
@@ -168,16 +170,15 @@ async def ledger(url: str, event_ids: list[uuid.UUID]) -> dict[str, int]:
     return {key: int(value) for key, value in zip(keys, row, strict=True)}
 
 
-async def drain_outbox(url: str) -> dict[str, Any]:
+async def drain_outbox(url: str, within_seconds: float) -> dict[str, Any]:
+    """Wait up to ``within_seconds`` for the email worker to send the sales' emails; what it sent by
+    then, how fast, and how many were still pending."""
     engine = create_async_engine(url)
+    pending_query = text("SELECT count(*) FROM outbox_message WHERE status = 'pending'")
     try:
         async with engine.connect() as connection:
-            deadline = time.monotonic() + bench.OUTBOX_DRAIN_TIMEOUT_SECONDS
-            while await connection.scalar(
-                text("SELECT count(*) FROM outbox_message WHERE status = 'pending'")
-            ):
-                if time.monotonic() > deadline:
-                    raise SystemExit("the email worker did not send the sales' emails in time")
+            deadline = time.monotonic() + within_seconds
+            while (pending := await connection.scalar(pending_query)) and time.monotonic() < deadline:
                 await connection.rollback()
                 await asyncio.sleep(0.5)
             sent, seconds = (
@@ -196,6 +197,7 @@ async def drain_outbox(url: str) -> dict[str, Any]:
         "emails_sent": int(sent),
         "seconds": round(seconds, 1),
         "emails_per_s": round(int(sent) / seconds, 1) if seconds else None,
+        "still_pending": int(pending or 0),
         "server": version,
     }
 
@@ -245,7 +247,7 @@ def main(keep_database: bool, output: Path) -> None:
                 )
                 checks[name] = asyncio.run(ledger(url, data.sets[name].event_ids))
             bench.log("waiting for the email worker to send the sales' emails")
-            outbox = asyncio.run(drain_outbox(url))
+            outbox = asyncio.run(drain_outbox(url, DRAIN_SECONDS))
             service.record_rss()
         finally:
             service.stop()
@@ -273,7 +275,8 @@ def main(keep_database: bool, output: Path) -> None:
         f"machine: {bench.CPUS} cpus, Python {platform.python_version()}, {result['machine']['mariadb']}"
     )
     lines.append(
-        f"email worker: {outbox['emails_sent']} emails in {outbox['seconds']} s ({outbox['emails_per_s']}/s)"
+        f"email worker: {outbox['emails_sent']} emails in {outbox['seconds']} s ({outbox['emails_per_s']}/s),"
+        f" {outbox['still_pending']} still pending"
     )
     sys.stdout.write("\n".join(lines) + "\n")
     bench.log(f"wrote {output}")

@@ -22,9 +22,11 @@ import anyio.to_thread
 import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from boxoffice.core.config import Settings
 from boxoffice.core.db import Database, utcnow
+from boxoffice.core.dialects import is_retryable
 from boxoffice.models import OutboxMessage, OutboxStatus
 from boxoffice.notifications import scheduler
 from boxoffice.notifications.mailer import Mailer, create_mailer
@@ -32,6 +34,7 @@ from boxoffice.notifications.messages import render
 
 log = structlog.get_logger("boxoffice.worker")
 
+SCHEDULE_ATTEMPTS = 5
 OUTBOX_PENDING = Gauge("boxoffice_outbox_pending", "Outbox messages waiting to be sent")
 OUTBOX_SENT = Counter("boxoffice_outbox_sent_total", "Outbox messages sent")
 OUTBOX_RETRIED = Counter("boxoffice_outbox_retried_total", "Failed sends scheduled for another attempt")
@@ -93,9 +96,16 @@ class OutboxWorker:
         await self.schedule()
 
     async def schedule(self) -> None:
-        """Queue due reminders and drop expired housekeeping rows; safe to run in many workers."""
-        async with self._database.unit_of_work() as session:
-            await scheduler.run(session, self._settings)
+        """Queue due reminders and drop expired housekeeping rows; safe to run in many workers. A run
+        that loses a lock conflict to another worker's (an InnoDB deadlock) runs again."""
+        for attempt in range(1, SCHEDULE_ATTEMPTS + 1):
+            try:
+                async with self._database.unit_of_work() as session:
+                    await scheduler.run(session, self._settings)
+                break
+            except DBAPIError as error:
+                if attempt == SCHEDULE_ATTEMPTS or not is_retryable(error):
+                    raise
         async with self._database.reader() as session:
             pending = await session.scalar(
                 select(func.count())
