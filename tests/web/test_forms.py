@@ -1,0 +1,155 @@
+"""The pages without a browser: CSRF, the session cookie, logout, readable errors."""
+
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from boxoffice.core.config import Environment
+from tests.factories import DEFAULT_PASSWORD, create_account, create_published_event, unique_email
+from tests.web.forms import csrf_of, register_in_browser, submit
+
+
+async def test_a_form_without_its_csrf_token_is_refused_with_a_page(client: AsyncClient) -> None:
+    await client.get("/login")  # the CSRF cookie
+    answer = await client.post("/login", data={"email": "a@example.com", "password": "x" * 10})
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "This form has expired" in answer.text
+
+
+async def test_a_token_from_another_browser_is_refused(client: AsyncClient, app: FastAPI) -> None:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as other:
+        token_of_other = csrf_of(await other.get("/login"))
+    await client.get("/login")
+    answer = await client.post(
+        "/login", data={"csrf_token": token_of_other, "email": "a@example.com", "password": "x" * 10}
+    )
+    assert answer.status_code == 403
+
+
+async def test_registering_signs_in_with_an_httponly_lax_cookie(client: AsyncClient) -> None:
+    email = await register_in_browser(client)
+    page = await client.get("/account")
+    assert page.status_code == 200
+    assert email in page.text
+    cookie = next(c for c in client.cookies.jar if c.name == "boxoffice_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    assert cookie.get_nonstandard_attr("SameSite", "").lower() == "lax"
+    assert not cookie.secure
+
+
+async def test_the_cookies_are_secure_in_production(app: FastAPI) -> None:
+    app.state.settings.env = Environment.PRODUCTION
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="https://test") as browser:
+        page = await browser.get("/register")
+        assert "secure" in page.headers["set-cookie"].lower()
+        answer = await browser.post(
+            "/register",
+            data={
+                "csrf_token": csrf_of(page),
+                "email": unique_email("web"),
+                "password": DEFAULT_PASSWORD,
+                "full_name": "Web Person",
+            },
+        )
+    assert answer.status_code == 303
+    session_cookie = answer.headers["set-cookie"].lower()
+    assert session_cookie.startswith("boxoffice_session=")
+    assert "secure" in session_cookie
+    assert "httponly" in session_cookie
+
+
+async def test_logout_ends_the_login_session_not_just_the_cookie(client: AsyncClient) -> None:
+    await register_in_browser(client)
+    cookie = client.cookies["boxoffice_session"]
+    answer = await client.post("/logout", data={"csrf_token": csrf_of(await client.get("/"))})
+    assert answer.status_code == 303
+    client.cookies.set("boxoffice_session", cookie)  # a copy kept from before
+    assert (await client.get("/account")).headers["location"].startswith("/login")
+
+
+async def test_a_password_change_elsewhere_ends_the_browser_session(client: AsyncClient) -> None:
+    email = await register_in_browser(client)
+    login = await client.post("/api/v1/auth/login", json={"email": email, "password": DEFAULT_PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    changed = await client.patch(
+        "/api/v1/users/me",
+        json={"password": "another-passw0rd", "current_password": DEFAULT_PASSWORD},
+        headers=headers,
+    )
+    assert changed.status_code == 200
+    assert (await client.get("/account")).status_code == 303
+
+
+async def test_a_page_for_members_sends_visitors_to_log_in_and_back(client: AsyncClient) -> None:
+    answer = await client.get("/bookings")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2Fbookings"
+
+
+async def test_wrong_credentials_show_a_message_on_the_form(client: AsyncClient) -> None:
+    answer = await submit(client, "/login", "/login", email="nobody@example.com", password="wrong-password")
+    assert answer.status_code == 401
+    assert "The email or password is wrong." in answer.text
+    assert 'value="nobody@example.com"' in answer.text
+
+
+async def test_registration_errors_are_readable(client: AsyncClient) -> None:
+    answer = await submit(
+        client, "/register", "/register", email="not-an-email", password="short", full_name=""
+    )
+    assert answer.status_code == 422
+    assert "Please correct the fields marked below." in answer.text
+    assert 'aria-invalid="true"' in answer.text
+    assert "{" not in answer.text.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+async def test_an_unknown_page_or_event_is_a_readable_404(client: AsyncClient) -> None:
+    for path in ("/no/such/page", "/events/00000000-0000-0000-0000-000000000000", "/events/not-a-uuid"):
+        answer = await client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Traceback" not in answer.text
+
+
+async def test_the_api_keeps_answering_json(client: AsyncClient) -> None:
+    answer = await client.get("/api/v1/events/00000000-0000-0000-0000-000000000000")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (await client.get("/api/v1/nope")).headers["content-type"] == "application/problem+json"
+
+
+async def test_a_sold_out_hold_says_so_on_the_event_page(client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    event = await create_published_event(client, organizer, capacity=1)
+    buyer = await create_account(client)
+    booked = await client.post(
+        "/api/v1/bookings", json={"event_id": event["id"], "quantity": 1}, headers=buyer.headers
+    )
+    assert booked.status_code == 201
+    await register_in_browser(client)
+    page = await client.get(f"/events/{event['id']}")
+    assert "Join the waiting list" in page.text
+    answer = await client.post(
+        f"/events/{event['id']}/hold", data={"csrf_token": csrf_of(page), "quantity": "1"}
+    )
+    assert answer.status_code == 409
+    assert "Sold out" in answer.text or "left" in answer.text
+
+
+async def test_password_reset_page_takes_the_emailed_token(client: AsyncClient) -> None:
+    page = await client.get("/password/reset?token=abc")
+    assert page.status_code == 200
+    assert 'name="token" value="abc"' in page.text
+    answer = await client.post(
+        "/password/reset",
+        data={"csrf_token": csrf_of(page), "token": "abc", "new_password": "a-new-passw0rd"},
+    )
+    assert answer.status_code == 400
+    assert "ask for a new one" in answer.text
+
+
+async def test_unknown_api_addresses_stay_problems_for_every_method(client: AsyncClient) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        answer = await client.request(method, "/api/v1/nope")
+        assert answer.status_code == 404, method
+        assert answer.headers["content-type"] == "application/problem+json"
