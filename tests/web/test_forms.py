@@ -153,3 +153,54 @@ async def test_unknown_api_addresses_stay_problems_for_every_method(client: Asyn
         answer = await client.request(method, "/api/v1/nope")
         assert answer.status_code == 404, method
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_holding_again_after_booking_says_already_booked(client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    event = await create_published_event(client, organizer, capacity=10)
+    await register_in_browser(client)
+    page = await client.get(f"/events/{event['id']}")
+    held = await client.post(
+        f"/events/{event['id']}/hold", data={"csrf_token": csrf_of(page), "quantity": "2"}
+    )
+    assert held.status_code == 303
+    hold_page = await client.get(held.headers["location"])
+    assert "held until" in hold_page.text
+    confirmed = await client.post(
+        f"{held.headers['location']}/confirm",
+        data={"csrf_token": csrf_of(hold_page), "holder_name": "Ada", "holder_email": "ada@example.com"},
+    )
+    assert confirmed.status_code == 303
+    booking = await client.get(confirmed.headers["location"])
+    assert "Your booking is confirmed" in booking.text
+    again = await client.post(
+        f"/events/{event['id']}/hold", data={"csrf_token": csrf_of(page), "quantity": "1"}
+    )
+    assert again.status_code == 409
+    assert "already" in again.text.lower()
+
+
+async def test_a_quantity_over_the_limit_is_a_message_not_an_error(client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    event = await create_published_event(client, organizer, capacity=10)
+    await register_in_browser(client)
+    page = await client.get(f"/events/{event['id']}")
+    answer = await client.post(
+        f"/events/{event['id']}/hold", data={"csrf_token": csrf_of(page), "quantity": "abc"}
+    )
+    assert answer.status_code == 422
+    assert 'role="alert"' in answer.text
+    assert "Quantity" in answer.text
+
+
+async def test_the_calendar_file_is_in_the_event_time_zone(client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    event = await create_published_event(
+        client, organizer, timezone="Europe/Berlin", starts_at="2030-07-01T18:00:00+00:00"
+    )
+    answer = await client.get(f"/events/{event['id']}/calendar.ics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/calendar")
+    assert "DTSTART;TZID=Europe/Berlin:20300701T200000" in answer.text
+    assert "BEGIN:VTIMEZONE" in answer.text
+    assert "SUMMARY:Spring Jazz Night" in answer.text

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import icalendar
 from fastapi import APIRouter, Query, Request, Response
@@ -127,15 +128,17 @@ async def calendar(request: Request, event_id: UUID) -> Response:
     entry = icalendar.Event()
     entry.add("uid", f"event-{event.id}@boxoffice")
     entry.add("dtstamp", datetime.now(UTC))
-    entry.add("dtstart", event.starts_at)
+    zone = ZoneInfo(event.timezone)
+    entry.add("dtstart", event.starts_at.astimezone(zone))
     if event.ends_at:
-        entry.add("dtend", event.ends_at)
+        entry.add("dtend", event.ends_at.astimezone(zone))
     entry.add("summary", event.title)
     entry.add("location", ", ".join(p for p in (event.venue, event.address, event.city) if p))
     entry.add("url", f"{request.app.state.settings.public_url}/events/{event.id}")
     if event.description:
         entry.add("description", event.description)
     calendar.add_component(entry)
+    calendar.add_missing_timezones()
     return Response(
         calendar.to_ical(),
         media_type="text/calendar; charset=utf-8",
