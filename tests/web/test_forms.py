@@ -1,9 +1,13 @@
 """The pages without a browser: CSRF, the session cookie, logout, readable errors."""
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from boxoffice.app import create_app
 from boxoffice.core.config import Environment
+from tests.conftest import make_settings
 from tests.factories import DEFAULT_PASSWORD, create_account, create_published_event, unique_email
 from tests.web.forms import csrf_of, register_in_browser, submit
 
@@ -204,3 +208,39 @@ async def test_the_calendar_file_is_in_the_event_time_zone(client: AsyncClient) 
     assert "DTSTART;TZID=Europe/Berlin:20300701T200000" in answer.text
     assert "BEGIN:VTIMEZONE" in answer.text
     assert "SUMMARY:Spring Jazz Night" in answer.text
+
+
+async def test_login_attempts_share_the_api_login_budget(database_url: str, tmp_path: Path) -> None:
+    app = create_app(
+        make_settings(database_url, tmp_path, rate_limits_enabled=True, rate_limit_auth="3/hour")
+    )
+    transport = ASGITransport(app=app, client=("203.0.113.9", 4242))
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=transport, base_url="http://test") as browser,
+    ):
+        body = {"email": "nobody@example.com", "password": "whatever-123"}
+        assert (await browser.post("/api/v1/auth/login", json=body)).status_code == 401
+        statuses = [(await submit(browser, "/login", "/login", **body)).status_code for _ in range(3)]
+    assert statuses[:2] == [401, 401]
+    assert statuses[2] == 429
+
+
+async def test_releasing_and_extending_a_hold(client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    event = await create_published_event(client, organizer, capacity=3)
+    await register_in_browser(client)
+    page = await client.get(f"/events/{event['id']}")
+    held = await client.post(
+        f"/events/{event['id']}/hold", data={"csrf_token": csrf_of(page), "quantity": "3"}
+    )
+    hold_path = held.headers["location"]
+    assert "Sold out" in (await client.get(f"/events/{event['id']}")).text
+    extended = await client.post(f"{hold_path}/extend", data={"csrf_token": csrf_of(page)})
+    assert extended.headers["location"] == f"{hold_path}?notice=extended"
+    released = await client.post(f"{hold_path}/release", data={"csrf_token": csrf_of(page)})
+    assert released.headers["location"] == f"/events/{event['id']}?notice=released"
+    after = await client.get(released.headers["location"])
+    assert "the tickets are back on sale" in after.text
+    assert "Few left: 3" in after.text
+    assert "This hold was released" in (await client.get(hold_path)).text

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from pydantic import ValidationError
 
 from boxoffice.accounts import service
@@ -10,6 +10,7 @@ from boxoffice.accounts.auth import web_session_token
 from boxoffice.accounts.schemas import LoginRequest, PasswordResetRequest, RegisterRequest, UserUpdate
 from boxoffice.core.deps import ClientInfo, SessionDep
 from boxoffice.core.errors import DomainError
+from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.web.core import (
     WebRoute,
     clear_session_cookie,
@@ -23,7 +24,9 @@ from boxoffice.web.core import (
     unit_of_work,
 )
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = APIRouter(
+    route_class=WebRoute, include_in_schema=False, dependencies=[Depends(rate_limit(Budget.DEFAULT))]
+)
 
 Field = Annotated[str, Form(max_length=5000)]
 
@@ -76,7 +79,7 @@ async def register_form(request: Request, session: SessionDep) -> Response:
     return render(request, "register.html", {"values": {}, "errors": {}})
 
 
-@router.post("/register")
+@router.post("/register", dependencies=[Depends(rate_limit(Budget.AUTH, "register"))])
 async def register(
     request: Request, email: Field = "", password: Field = "", full_name: Field = ""
 ) -> Response:
@@ -102,7 +105,7 @@ async def login_form(
     return render(request, "login.html", {"values": {}, "next": safe_next(next_page), "error": None})
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(rate_limit(Budget.AUTH, "login"))])
 async def login(
     request: Request,
     email: Field = "",
@@ -139,7 +142,7 @@ async def forgot_form(request: Request, session: SessionDep) -> Response:
     return render(request, "forgot.html", {"error": None})
 
 
-@router.post("/password/forgot")
+@router.post("/password/forgot", dependencies=[Depends(rate_limit(Budget.AUTH, "password_forgot"))])
 async def forgot(request: Request, email: Field = "") -> Response:
     async with unit_of_work(request) as session:
         await service.request_password_reset(session, email.strip().lower())
@@ -154,7 +157,7 @@ async def reset_form(
     return render(request, "reset.html", {"token": token, "errors": {}})
 
 
-@router.post("/password/reset")
+@router.post("/password/reset", dependencies=[Depends(rate_limit(Budget.AUTH, "password_reset"))])
 async def reset(request: Request, token: Field = "", new_password: Field = "") -> Response:
     try:
         data = PasswordResetRequest(token=token, new_password=new_password)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from pydantic import ValidationError
 
 from boxoffice.bookings import service as bookings_service
@@ -12,6 +12,7 @@ from boxoffice.bookings.schemas import BookingUpdate
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import DomainError
 from boxoffice.core.pagination import PageParams
+from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.models import Booking, BookingStatus
 from boxoffice.tickets import qr
 from boxoffice.tickets import service as tickets_service
@@ -19,7 +20,10 @@ from boxoffice.web.account import field_errors
 from boxoffice.web.core import WebRoute, reading, redirect, render, require_user, unit_of_work
 from boxoffice.web.public import read_event
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
+router = APIRouter(
+    route_class=WebRoute, include_in_schema=False, dependencies=[Depends(rate_limit(Budget.DEFAULT))]
+)
 
 PAGE_SIZE = 50
 
@@ -71,7 +75,7 @@ async def _booking_error(request: Request, booking_id: UUID, message: str, statu
     return render(request, "booking.html", {**context, "error": message}, status=status)
 
 
-@router.post("/bookings/{booking_id}/change")
+@router.post("/bookings/{booking_id}/change", dependencies=_WRITES)
 async def change(
     request: Request, booking_id: UUID, quantity: Annotated[str, Form(max_length=10)] = ""
 ) -> Response:
@@ -94,7 +98,7 @@ async def cancel_form(request: Request, session: SessionDep, booking_id: UUID) -
     return render(request, "cancel.html", await _booking_context(request, session, booking_id))
 
 
-@router.post("/bookings/{booking_id}/cancel")
+@router.post("/bookings/{booking_id}/cancel", dependencies=_WRITES)
 async def cancel(request: Request, booking_id: UUID) -> Response:
     try:
         async with unit_of_work(request) as session:

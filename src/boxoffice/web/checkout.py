@@ -6,7 +6,7 @@ A waiting-list offer is a hold too: its email links to the same hold page (``/ho
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from pydantic import ValidationError
 
 from boxoffice.accounts.auth import access_token_of
@@ -15,6 +15,7 @@ from boxoffice.bookings.schemas import HoldConfirm, HoldCreate
 from boxoffice.bookings.writer import BookingWriter
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import DomainError
+from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.models import Hold
 from boxoffice.web.account import field_errors
 from boxoffice.web.core import (
@@ -29,7 +30,10 @@ from boxoffice.web.core import (
 )
 from boxoffice.web.public import event_page, read_event
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
+router = APIRouter(
+    route_class=WebRoute, include_in_schema=False, dependencies=[Depends(rate_limit(Budget.DEFAULT))]
+)
 
 Field = Annotated[str, Form(max_length=500)]
 
@@ -43,7 +47,7 @@ def _choice(ticket_type_id: str, quantity: str) -> dict[str, Any]:
     return {"ticket_type_id": ticket_type_id or None, "quantity": quantity or "1"}
 
 
-@router.post("/events/{event_id}/hold")
+@router.post("/events/{event_id}/hold", dependencies=_WRITES)
 async def hold(
     request: Request, event_id: UUID, ticket_type_id: Field = "", quantity: Field = "1"
 ) -> Response:
@@ -100,7 +104,7 @@ async def hold_status(request: Request, session: SessionDep, hold_id: UUID) -> R
     return render(request, "_hold_status.html", context)
 
 
-@router.post("/holds/{hold_id}/extend")
+@router.post("/holds/{hold_id}/extend", dependencies=_WRITES)
 async def extend(request: Request, hold_id: UUID) -> Response:
     try:
         async with unit_of_work(request) as session:
@@ -111,7 +115,7 @@ async def extend(request: Request, hold_id: UUID) -> Response:
     return redirect(f"/holds/{hold_id}", "extended")
 
 
-@router.post("/holds/{hold_id}/release")
+@router.post("/holds/{hold_id}/release", dependencies=_WRITES)
 async def release(request: Request, hold_id: UUID) -> Response:
     try:
         async with unit_of_work(request) as session:
@@ -131,7 +135,7 @@ async def _hold_error(request: Request, hold_id: UUID, error: DomainError, **ext
         return await _hold_page(request, session, hold_id, error.status, error=error.detail, **extra)
 
 
-@router.post("/holds/{hold_id}/confirm")
+@router.post("/holds/{hold_id}/confirm", dependencies=_WRITES)
 async def confirm(
     request: Request, hold_id: UUID, holder_name: Field = "", holder_email: Field = ""
 ) -> Response:

@@ -240,7 +240,10 @@ class WebRoute(APIRoute):
                     target = request.headers.get("referer", "/").split(request.base_url.netloc, 1)[-1]
                 return redirect(f"/login?next={quote(safe_next(target), safe='')}")
             except DomainError as error:
-                return error_page(request, error.status, error.title, error.detail)
+                response = error_page(request, error.status, error.title, error.detail)
+                if "Retry-After" in error.headers:
+                    response.headers["Retry-After"] = error.headers["Retry-After"]
+                return response
             except RequestValidationError:
                 return error_page(
                     request, 404 if request.method == "GET" else 422, "Not found", "There is no such page."

@@ -7,18 +7,21 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import icalendar
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from boxoffice.accounts import service as accounts_service
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.pagination import PageParams
+from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.events import service as events_service
 from boxoffice.events.schemas import CatalogueFilters, EventRead
 from boxoffice.events.totals import CatalogueTotals
 from boxoffice.models import EventStatus
 from boxoffice.web.core import WebRoute, current_principal, database_of, render, tokens_of
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = APIRouter(
+    route_class=WebRoute, include_in_schema=False, dependencies=[Depends(rate_limit(Budget.DEFAULT))]
+)
 
 PAGE_SIZE = 12
 Text = Annotated[str, Query(max_length=100)]

@@ -6,24 +6,28 @@ An offer is a hold: its email links to the hold page (``checkout``), where it is
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from pydantic import ValidationError
 
 from boxoffice.core.deps import SessionDep
 from boxoffice.core.errors import DomainError
 from boxoffice.core.pagination import PageParams
+from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.waitlist import service as waitlist_service
 from boxoffice.waitlist.schemas import WaitlistEntryRead, WaitlistJoin
 from boxoffice.web.account import field_errors
 from boxoffice.web.core import WebRoute, reading, redirect, render, require_user, unit_of_work
 from boxoffice.web.public import event_page, read_event
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+_WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
+router = APIRouter(
+    route_class=WebRoute, include_in_schema=False, dependencies=[Depends(rate_limit(Budget.DEFAULT))]
+)
 
 Field = Annotated[str, Form(max_length=100)]
 
 
-@router.post("/events/{event_id}/waitlist")
+@router.post("/events/{event_id}/waitlist", dependencies=_WRITES)
 async def join(
     request: Request, event_id: UUID, ticket_type_id: Field = "", quantity: Field = "1"
 ) -> Response:
@@ -55,7 +59,7 @@ async def my_waitlist(request: Request, session: SessionDep) -> Response:
     return render(request, "waitlist.html", {"entries": entries, "events": events})
 
 
-@router.post("/waitlist/{entry_id}/leave")
+@router.post("/waitlist/{entry_id}/leave", dependencies=_WRITES)
 async def leave(request: Request, entry_id: UUID) -> Response:
     async with unit_of_work(request) as session:
         principal = await require_user(request, session)
