@@ -1,14 +1,23 @@
 """The pages without a browser: CSRF, the session cookie, logout, readable errors."""
 
+import json
 from pathlib import Path
 
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
 
 from boxoffice.app import create_app
 from boxoffice.core.config import Environment
+from boxoffice.models import OutboxMessage
 from tests.conftest import make_settings
-from tests.factories import DEFAULT_PASSWORD, create_account, create_published_event, unique_email
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    create_account,
+    create_admin,
+    create_published_event,
+    unique_email,
+)
 from tests.web.forms import csrf_of, register_in_browser, submit
 
 
@@ -244,3 +253,52 @@ async def test_releasing_and_extending_a_hold(client: AsyncClient) -> None:
     assert "the tickets are back on sale" in after.text
     assert "Few left: 3" in after.text
     assert "This hold was released" in (await client.get(hold_path)).text
+
+
+async def test_a_ban_ends_the_browser_session(app: FastAPI, client: AsyncClient) -> None:
+    email = await register_in_browser(client)
+    admin = await create_admin(app, client)
+    users = await client.get("/api/v1/admin/users", params={"q": email}, headers=admin.headers)
+    [user] = users.json()["items"]
+    banned = await client.patch(
+        f"/api/v1/admin/users/{user['id']}", json={"is_active": False}, headers=admin.headers
+    )
+    assert banned.status_code == 200
+    assert (await client.get("/account")).status_code == 303
+
+
+async def test_forgot_and_reset_password_through_the_emailed_link(app: FastAPI, client: AsyncClient) -> None:
+    email = await register_in_browser(client)
+    await client.post("/logout", data={"csrf_token": csrf_of(await client.get("/"))})
+    sent = await submit(client, "/password/forgot", "/password/forgot", email=email)
+    assert sent.headers["location"] == "/login?notice=reset_sent"
+    async with app.state.database.unit_of_work() as session:
+        payloads = (
+            await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.recipient == email))
+        ).all()
+    token = next(json.loads(p)["token"] for p in payloads if "token" in json.loads(p))
+    reset = await submit(
+        client,
+        f"/password/reset?token={token}",
+        "/password/reset",
+        token=token,
+        new_password="brand-new-passw0rd",
+    )
+    assert reset.headers["location"] == "/login?notice=password_reset"
+    logged_in = await submit(client, "/login", "/login", email=email, password="brand-new-passw0rd")
+    assert logged_in.status_code == 303
+
+
+async def test_the_catalogue_pages_twelve_at_a_time(client: AsyncClient) -> None:
+    organizer = await create_account(client, role="organizer")
+    for number in range(13):
+        await create_published_event(client, organizer, title=f"Paged Night {number:02d}")
+    first = await client.get("/", params={"q": "Paged"})
+    assert "13 events found" in first.text
+    assert first.text.count('class="card"') == 12
+    assert 'href="/?q=Paged&amp;page=2"' in first.text
+    second = await client.get("/", params={"q": "Paged", "page": "2"})
+    assert second.text.count('class="card"') == 1
+    bad = await client.get("/", params={"from": "yesterday"})
+    assert bad.status_code == 200
+    assert "From must be a date like 2030-04-01." in bad.text
