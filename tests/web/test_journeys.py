@@ -154,6 +154,8 @@ def test_a_hold_that_expires_tells_the_user(site: Site, page: Page) -> None:
     expect(page.locator("[data-countdown]")).to_have_text(re.compile(r"\(0:\d\d left\)"))
     announcer = page.locator("#hold-announce")
     expect(announcer).to_have_attribute("aria-live", "polite")
+    # Screen readers hear the time left at a few moments, not every second.
+    expect(announcer).to_have_text("30 seconds left to confirm your booking.", timeout=70_000)
     # The server's sweep gives the tickets back; the page, polling it, says so in an alert.
     expect(page.get_by_role("alert")).to_contain_text("Your hold has expired", timeout=90_000)
     assert_accessible(page)
