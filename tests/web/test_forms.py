@@ -302,3 +302,12 @@ async def test_the_catalogue_pages_twelve_at_a_time(client: AsyncClient) -> None
     bad = await client.get("/", params={"from": "yesterday"})
     assert bad.status_code == 200
     assert "From must be a date like 2030-04-01." in bad.text
+
+
+async def test_pages_may_not_be_framed_or_run_foreign_scripts(client: AsyncClient) -> None:
+    page = await client.get("/")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"

@@ -41,7 +41,7 @@ def _qr_codes(page: Page) -> int:
     images = page.get_by_role("img", name=re.compile("QR code of ticket"))
     expect(images.first).to_be_visible()
     page.wait_for_function(
-        "Array.from(document.querySelectorAll('img[alt^=\"QR code\"]'))"
+        "() => Array.from(document.querySelectorAll('img[alt^=\"QR code\"]'))"
         ".every(image => image.complete && image.naturalWidth > 100)"
     )
     return images.count()

@@ -64,6 +64,20 @@ NOTICES = {
 }
 
 
+# Pages load nothing from elsewhere, run no inline script and may not be framed (clickjacking); they
+# show personal data, so no cache keeps them.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
 class LoginRequired(Exception):
     """The page needs a signed-in user: the visitor is sent to log in, then back."""
 
@@ -178,7 +192,8 @@ def _finish(request: Request, response: Response) -> Response:
         response.set_cookie(
             CSRF_COOKIE, new_cookie, httponly=True, samesite="lax", secure=_secure(request), path="/"
         )
-    response.headers.setdefault("Cache-Control", "no-store")
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 
