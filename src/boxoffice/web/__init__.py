@@ -11,28 +11,40 @@
 Every page works without JavaScript (forms and links, POST-redirect-GET); htmx only enhances.
 """
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from boxoffice.core.errors import problem_response
+from boxoffice.core import health
 from boxoffice.web import account, bookings, checkout, public, waitlist
 from boxoffice.web.core import HERE, error_page
 
-_fallback = APIRouter(include_in_schema=False)
-_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+def _page_not_found(reserved: tuple[str, ...], otherwise: ASGIApp) -> ASGIApp:
+    """What the router does when no route matches: a readable 404 page, except under ``reserved``
+    (the API's and the operational paths), which keep the framework's own (a JSON problem)."""
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or any(path == p or path.startswith(p + "/") for p in reserved):
+            await otherwise(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response = error_page(request, 404, "Page not found", "There is no page at this address.")
+        await response(scope, receive, send)
+
+    return default
 
 
-@_fallback.api_route("/{path:path}", methods=_EVERY_METHOD)
-async def not_found(request: Request, path: str) -> Response:
-    """Any other address: a readable 404 page, or the API's problem for an address under it."""
-    if path == "api" or path.startswith("api/"):
-        return problem_response(404, "not_found", "Not Found")
-    return error_page(request, 404, "Page not found", "There is no page at this address.")
+API_PREFIX_ROOT = "/api"
 
 
 def mount(app: FastAPI) -> None:
-    """Serve the pages at ``/`` (after the API and operational routes, which keep their paths)."""
+    """Serve the pages at ``/`` beside the API and operational routes, which keep their paths."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for area in (public, account, checkout, bookings, waitlist):
         app.include_router(area.router)
-    app.include_router(_fallback)
+    operational = tuple(route.path for route in health.router.routes if isinstance(route, APIRoute))
+    docs = tuple(url for url in (app.openapi_url, app.docs_url, app.redoc_url) if url)
+    app.router.default = _page_not_found((API_PREFIX_ROOT, *docs, *operational), app.router.default)
