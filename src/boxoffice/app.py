@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from boxoffice import __version__
+from boxoffice import __version__, web
 from boxoffice import worker as background
 from boxoffice.accounts.router import auth_router, users_router
 from boxoffice.admin.router import router as admin_router
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     install_docs(app)
+    web.mount(app)  # last: its catch-all answers only what no API route does
     return app
 
 

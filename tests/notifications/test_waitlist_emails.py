@@ -66,7 +66,7 @@ async def test_an_offer_emails_its_deadline_in_the_events_zone_and_a_link(
     [message] = offers
     assert message["Subject"] == "Tickets for Harbour Blues are yours to book"
     text = body_text(message)
-    link = f"https://tickets.example.org/api/v1/holds/{hold['id']}/confirm"
+    link = f"https://tickets.example.org/holds/{hold['id']}"  # the web page that shows the offer
     assert link in text
     assert f'href="{link}"' in body_html(message)
     # The deadline: the hold's expiry, two hours on, as people in Berlin read it.

@@ -92,6 +92,31 @@ async def authenticate(session: AsyncSession, tokens: Tokens, token: str | None)
     return answer
 
 
+def web_session_token(tokens: Tokens, pair_refresh_token: str) -> str:
+    """The browser's session cookie for the login session a fresh token pair opened (web/): a token
+    of its own type, so it is never taken for an access or refresh token, on the same login session,
+    so logout, bans and password changes end it as they end the API's tokens."""
+    claims = tokens.decode(pair_refresh_token, TokenType.REFRESH)
+    assert claims is not None, "a refresh token issued moments ago"
+    return tokens.issue(claims.user_id, claims.session_id, TokenType.WEB).token
+
+
+async def authenticate_web(session: AsyncSession, tokens: Tokens, cookie: str | None) -> Principal | None:
+    """The signed-in user behind a browser's session cookie, or None (no cookie, a forged or expired
+    one, or a login session that has ended)."""
+    claims = tokens.decode(cookie, TokenType.WEB) if cookie else None
+    if claims is None:
+        return None
+    (answer,) = await authenticate_all(session, [claims])
+    return None if isinstance(answer, NotAuthenticated) else answer
+
+
+def access_token_of(tokens: Tokens, principal: Principal) -> str:
+    """A short-lived access token on the principal's login session: how a page hands the caller to
+    the booking writer, which authenticates every sale by its token."""
+    return tokens.issue(principal.user.id, principal.session_id, TokenType.ACCESS).token
+
+
 async def authenticate_checkin_caller(
     session: AsyncSession, tokens: Tokens, token: str | None
 ) -> User | CheckinDevice:

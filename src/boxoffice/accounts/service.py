@@ -216,3 +216,9 @@ async def reset_password(session: AsyncSession, passwords: Passwords, token: str
 async def end_all_sessions(session: AsyncSession, user_id: UUID) -> None:
     """Revoke every session of a user (a ban): their tokens stop working with the next request."""
     await repository.revoke_user_sessions(session, user_id)
+
+
+async def public_name(session: AsyncSession, user_id: UUID) -> str | None:
+    """The name an account shows to the public (an event's organizer on its page)."""
+    user = await repository.user_by_id(session, user_id)
+    return user.full_name if user is not None else None

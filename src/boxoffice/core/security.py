@@ -45,6 +45,7 @@ class Passwords:
 class TokenType(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
+    WEB = "web"  # a browser's session cookie (web/): lives as long as the login session's refresh token
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Tokens:
         self._ttl = {
             TokenType.ACCESS: timedelta(seconds=settings.access_token_ttl_seconds),
             TokenType.REFRESH: timedelta(seconds=settings.refresh_token_ttl_seconds),
+            TokenType.WEB: timedelta(seconds=settings.refresh_token_ttl_seconds),
         }
 
     def ttl(self, token_type: TokenType) -> timedelta:

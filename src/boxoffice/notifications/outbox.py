@@ -176,12 +176,13 @@ def waitlist_joined(
 def waitlist_offer(
     session: AsyncSession, recipient: str, entry: WaitlistEntry, hold: Hold, event: Event
 ) -> None:
-    """The offer: its hold, its deadline, and the path of its confirmation (the link is made of it and
-    ``PUBLIC_URL`` when the email is rendered). One per hold (its dedupe key)."""
+    """The offer: its hold, its deadline, and the path of the web page that shows the hold and
+    confirms it (the link is made of it and ``PUBLIC_URL`` when the email is rendered). One per hold
+    (its dedupe key)."""
     offer = {
         "hold_id": str(hold.id),
         "expires_at": hold.expires_at.isoformat(),
-        "path": f"/api/v1/holds/{hold.id}/confirm",
+        "path": f"/holds/{hold.id}",
     }
     payload = {"entry": _entry_facts(entry, event), "event": _event_facts(event), "offer": offer}
     session.add(_message(MessageKind.WAITLIST_OFFER, recipient, payload, f"waitlist_offer:{hold.id}"))
