@@ -10,6 +10,7 @@ from sqlalchemy import select
 from boxoffice.app import create_app
 from boxoffice.core.config import Environment
 from boxoffice.models import OutboxMessage
+from boxoffice.notifications.worker import create_worker
 from tests.conftest import make_settings
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -272,6 +273,8 @@ async def test_forgot_and_reset_password_through_the_emailed_link(app: FastAPI, 
     await client.post("/logout", data={"csrf_token": csrf_of(await client.get("/"))})
     sent = await submit(client, "/password/forgot", "/password/forgot", email=email)
     assert sent.headers["location"] == "/login?notice=reset_sent"
+    # The request is queued; the worker looks the account up and writes the email with its token.
+    assert await create_worker(app.state.database, app.state.settings).drain() == 1
     async with app.state.database.unit_of_work() as session:
         payloads = (
             await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.recipient == email))

@@ -17,7 +17,7 @@ from boxoffice.models import Booking, BookingStatus
 from boxoffice.tickets import qr
 from boxoffice.tickets import service as tickets_service
 from boxoffice.web.account import field_errors
-from boxoffice.web.core import WebRoute, reading, redirect, render, require_user, unit_of_work
+from boxoffice.web.core import WebRoute, form_count, reading, redirect, render, require_user, unit_of_work
 from boxoffice.web.public import read_event
 
 _WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
@@ -80,7 +80,7 @@ async def change(
     request: Request, booking_id: UUID, quantity: Annotated[str, Form(max_length=10)] = ""
 ) -> Response:
     try:
-        data = BookingUpdate.model_validate({"quantity": quantity})
+        data = BookingUpdate.model_validate({"quantity": form_count(quantity)})
         async with unit_of_work(request) as session:
             principal = await require_user(request, session)
             await bookings_service.change_booking(session, principal.user, booking_id, data)

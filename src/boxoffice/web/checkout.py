@@ -20,6 +20,7 @@ from boxoffice.models import Hold
 from boxoffice.web.account import field_errors
 from boxoffice.web.core import (
     WebRoute,
+    form_count,
     reading,
     redirect,
     render,
@@ -44,7 +45,7 @@ def _writer(request: Request) -> BookingWriter:
 
 
 def _choice(ticket_type_id: str, quantity: str) -> dict[str, Any]:
-    return {"ticket_type_id": ticket_type_id or None, "quantity": quantity or "1"}
+    return {"ticket_type_id": ticket_type_id or None, "quantity": form_count(quantity or "1")}
 
 
 @router.post("/events/{event_id}/hold", dependencies=_WRITES)

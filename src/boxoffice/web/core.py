@@ -82,6 +82,13 @@ class LoginRequired(Exception):
     """The page needs a signed-in user: the visitor is sent to log in, then back."""
 
 
+def form_count(text: str) -> int | str:
+    """A count typed into a form (``"2"``) as the JSON integer the API's schemas require; anything
+    else is passed on as typed, so validation names the field in its message."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else text
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings

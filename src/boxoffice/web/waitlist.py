@@ -16,7 +16,7 @@ from boxoffice.core.ratelimit import Budget, rate_limit
 from boxoffice.waitlist import service as waitlist_service
 from boxoffice.waitlist.schemas import WaitlistEntryRead, WaitlistJoin
 from boxoffice.web.account import field_errors
-from boxoffice.web.core import WebRoute, reading, redirect, render, require_user, unit_of_work
+from boxoffice.web.core import WebRoute, form_count, reading, redirect, render, require_user, unit_of_work
 from boxoffice.web.public import event_page, read_event
 
 _WRITES = [Depends(rate_limit(Budget.BOOKING_WRITES))]
@@ -32,7 +32,9 @@ async def join(
     request: Request, event_id: UUID, ticket_type_id: Field = "", quantity: Field = "1"
 ) -> Response:
     try:
-        data = WaitlistJoin.model_validate({"ticket_type_id": ticket_type_id or None, "quantity": quantity})
+        data = WaitlistJoin.model_validate(
+            {"ticket_type_id": ticket_type_id or None, "quantity": form_count(quantity)}
+        )
         async with unit_of_work(request) as session:
             principal = await require_user(request, session)
             await waitlist_service.join(session, principal.user, event_id, data)
