@@ -1,4 +1,7 @@
-"""A real Chromium for the tests that need a browser: the session-wide ``browser`` fixture.
+"""A real Chromium for the tests that need a browser: the ``browser`` fixture, one per test module.
+
+It lives for one module, not the whole run: while Playwright's sync driver runs, ``asyncio.run``
+cannot, and session fixtures elsewhere (the databases, migrations) use it when they first start.
 
 Any test module may use it (``tests/conftest.py`` makes it available everywhere); ``offline_page``
 opens a page that may reach one origin only, so a page that needs the internet fails its test.
@@ -29,9 +32,9 @@ def chromium_executable() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium for the whole run. Tests that use it must be plain (not ``async``) tests."""
+    """Headless Chromium for one test module. Tests that use it must be plain (not ``async``) tests."""
     executable = chromium_executable()
     if executable is None:
         if os.environ.get("CI", "").lower() == "true":

@@ -6,7 +6,6 @@ missing browser fails the run. ``BOXOFFICE_SCREENSHOTS=1`` saves the main pages 
 """
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,13 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
-from boxoffice.migrations import upgrade_to_head
 from tests.factories import DEFAULT_PASSWORD, event_body
 from tests.processes import boxoffice_serve
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 SCREENSHOTS = os.environ.get("BOXOFFICE_SCREENSHOTS") == "1"
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The checks axe runs: WCAG 2.0 and 2.1, levels A and AA, and its best practices.
@@ -30,30 +27,6 @@ AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
     "resultTypes": ["violations"],
 }
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "the browser tests need Debian's Chromium: apt-get install chromium"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-    yield chromium
-    chromium.close()
 
 
 @dataclass
@@ -85,12 +58,11 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One ``boxoffice serve`` for the browser tests, on a SQLite database of their own, sweeping
     expired holds every half second."""
     workdir = tmp_path_factory.mktemp("web")
     url = f"sqlite+aiosqlite:///{workdir / 'web.db'}"
-    upgrade_to_head(url)
     with boxoffice_serve(url, workdir, rate_limits_enabled="false", hold_sweep_seconds="0.5") as served:
         yield Site(served.base)
 

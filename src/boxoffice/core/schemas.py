@@ -6,7 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, computed_field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    computed_field,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from boxoffice.core.types import LOCAL_TIME, MoneyOut, local_instant
 
@@ -37,7 +48,25 @@ def one_line(text: str) -> str:
     return "".join(" " if _breaks_a_line(char) else char for char in text)
 
 
-SingleLine = AfterValidator(reject_line_breaks)
+# The same rule for the OpenAPI document: no Cc (U+0000-U+001F, U+007F-U+009F), U+2028 or U+2029.
+SINGLE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+
+
+class _SingleLine:
+    """Validates with ``reject_line_breaks`` and states the rule in the JSON schema as a pattern."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(reject_line_breaks, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", SINGLE_LINE_PATTERN)
+        return json_schema
+
+
+SingleLine = _SingleLine()
 """Add to a text field's ``Annotated`` to make it single-line."""
 
 
