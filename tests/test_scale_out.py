@@ -77,6 +77,9 @@ def cluster_settings(gated_smtp: SmtpServer) -> dict[str, str]:
     return {
         "secret_key": "scale-out-" + "k" * 32,
         "redis_url": REDIS_URL,
+        # The shared limit is under test, not the breaker: a loaded machine must not make Redis
+        # look down (the default 0.25 s timeout fails open, letting limited requests through).
+        "redis_timeout_seconds": "5",
         "redis_key_prefix": f"scale-out-{uuid.uuid4().hex[:8]}",
         "run_worker": "false",
         "rate_limits_enabled": "true",
