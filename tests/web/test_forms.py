@@ -125,6 +125,20 @@ async def test_an_unknown_page_or_event_is_a_readable_404(client: AsyncClient) -
         assert "Traceback" not in answer.text
 
 
+async def test_error_pages_keep_the_signed_in_navigation(client: AsyncClient) -> None:
+    await register_in_browser(client)
+    answers = {
+        "unknown page": await client.get("/no/such/page"),
+        "unreadable id": await client.get("/events/not-a-uuid"),
+        "expired form": await client.post("/logout", data={"csrf_token": "stale"}),
+    }
+    for case, answer in answers.items():
+        assert answer.status_code in {403, 404}, case
+        assert "My bookings" in answer.text, case
+        assert "Log out" in answer.text, case
+        assert "Register" not in answer.text, case
+
+
 async def test_the_api_keeps_answering_json(client: AsyncClient) -> None:
     answer = await client.get("/api/v1/events/00000000-0000-0000-0000-000000000000")
     assert answer.status_code == 404

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.core import health
 from boxoffice.web import account, bookings, checkout, public, waitlist
-from boxoffice.web.core import HERE, error_page
+from boxoffice.web.core import HERE, error_page, identify
 
 
 def _page_not_found(reserved: tuple[str, ...], otherwise: ASGIApp) -> ASGIApp:
@@ -31,6 +31,7 @@ def _page_not_found(reserved: tuple[str, ...], otherwise: ASGIApp) -> ASGIApp:
             await otherwise(scope, receive, send)
             return
         request = Request(scope, receive)
+        await identify(request)
         response = error_page(request, 404, "Page not found", "There is no page at this address.")
         await response(scope, receive, send)
 

@@ -236,6 +236,19 @@ def error_page(request: Request, status: int, title: str, detail: str) -> Respon
     return render(request, "error.html", {"title": title, "detail": detail}, status=status)
 
 
+async def identify(request: Request) -> None:
+    """Look up who is signed in when a page failed before its handler did, so an error page keeps
+    the visitor's own navigation; an error page never fails for it (the database may be the problem)."""
+    if hasattr(request.state, "principal") or SESSION_COOKIE not in request.cookies:
+        return
+    try:
+        async with reading(request) as session:
+            await current_principal(request, session)
+    except Exception:  # the page is already an error: show it signed out
+        log.warning("web_error_page_unidentified", path=request.url.path)
+        request.state.principal = None
+
+
 _HTTP_TITLES = {404: "Page not found", 405: "Not allowed", 413: "Too large"}
 
 
@@ -247,6 +260,7 @@ class WebRoute(APIRoute):
 
         async def page(request: Request) -> Response:
             if request.method == "POST" and not await csrf_valid(request):
+                await identify(request)
                 return error_page(
                     request,
                     403,
@@ -262,15 +276,18 @@ class WebRoute(APIRoute):
                     target = request.headers.get("referer", "/").split(request.base_url.netloc, 1)[-1]
                 return redirect(f"/login?next={quote(safe_next(target), safe='')}")
             except DomainError as error:
+                await identify(request)
                 response = error_page(request, error.status, error.title, error.detail)
                 if "Retry-After" in error.headers:
                     response.headers["Retry-After"] = error.headers["Retry-After"]
                 return response
             except RequestValidationError:
+                await identify(request)
                 return error_page(
                     request, 404 if request.method == "GET" else 422, "Not found", "There is no such page."
                 )
             except StarletteHTTPException as error:
+                await identify(request)
                 title = _HTTP_TITLES.get(error.status_code, "Something went wrong")
                 return error_page(request, error.status_code, title, "There is no such page.")
             except Exception:
