@@ -1,10 +1,11 @@
 """Database and client fixtures.
 
 Every test that uses the ``app`` or ``client`` fixture runs once per database backend: SQLite always,
-PostgreSQL when ``BOXOFFICE_TEST_POSTGRES_URL`` is set (under ``CI=true`` it must be), MariaDB/MySQL
-when ``BOXOFFICE_TEST_MARIADB_URL`` is set (a server that does not answer fails the run under
-``CI=true``, and is skipped otherwise, naming the setting). Each backend
-gets a fresh database per run, built by the Alembic migrations; tables are emptied before each test.
+PostgreSQL when ``BOXOFFICE_TEST_POSTGRES_URL`` is set and MariaDB/MySQL when
+``BOXOFFICE_TEST_MARIADB_URL`` is set (under ``CI=true`` both must be, and a server that does not answer
+fails the run; otherwise a MariaDB/MySQL server that does not answer skips its tests, naming the
+setting). Each backend gets a fresh database per run, built by the Alembic migrations; tables are
+emptied before each test.
 """
 
 import asyncio
@@ -38,6 +39,8 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else []) + (["mariadb"] 
 def pytest_configure(config: pytest.Config) -> None:
     if IN_CI and not POSTGRES_URL:
         raise pytest.UsageError("CI=true but BOXOFFICE_TEST_POSTGRES_URL is not set")
+    if IN_CI and not MARIADB_URL:
+        raise pytest.UsageError("CI=true but BOXOFFICE_TEST_MARIADB_URL is not set")
     if IN_CI and not REDIS_URL:
         raise pytest.UsageError("CI=true but BOXOFFICE_TEST_REDIS_URL is not set")
 
@@ -123,7 +126,7 @@ def fresh_mariadb_database() -> Iterator[Any]:
         statement = f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
         try:
             asyncio.run(_mariadb_admin(MARIADB_URL, statement))
-        except OSError as error:
+        except (OSError, asyncmy.errors.OperationalError) as error:
             if IN_CI:
                 raise
             pytest.skip(f"no MariaDB/MySQL at BOXOFFICE_TEST_MARIADB_URL ({error})")

@@ -13,7 +13,6 @@ same Idempotency-Key, as a client behind a load balancer would be retried.
 
 import asyncio
 import itertools
-import threading
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -29,7 +28,7 @@ from sqlalchemy import func, select
 from boxoffice.models import Booking, BookingStatus, OutboxMessage, OutboxStatus
 from tests.conftest import REDIS_URL
 from tests.factories import Account, assert_ledger_consistent, create_account, create_published_event
-from tests.notifications.conftest import Inbox, SmtpServer, eventually
+from tests.notifications.conftest import Gate, SmtpServer, eventually
 from tests.processes import Served, boxoffice_serve, boxoffice_worker
 
 pytestmark = pytest.mark.slow
@@ -39,28 +38,6 @@ FIRST_WAVE = 24  # fewer than the tickets: the sale cannot be over when a server
 SECOND_WAVE = 30
 SERVERS = 3
 WORKERS = 2
-
-
-class Gate(Inbox):
-    """An inbox that accepts a message only once the gate is open; ``in_delivery`` counts the
-    deliveries waiting at it. A delivery whose client goes away meanwhile is cancelled by the SMTP
-    server and never accepted."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._opened = threading.Event()
-        self.in_delivery = 0
-
-    def open(self) -> None:
-        self._opened.set()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.in_delivery += 1
-        try:
-            await asyncio.to_thread(self._opened.wait)
-        finally:
-            self.in_delivery -= 1
-        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture

@@ -45,6 +45,28 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
 
+class Gate(Inbox):
+    """An inbox that accepts a message only once the gate is open; ``in_delivery`` counts the
+    deliveries waiting at it. A delivery whose client goes away meanwhile is cancelled by the SMTP
+    server and never accepted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._opened = threading.Event()
+        self.in_delivery = 0
+
+    def open(self) -> None:
+        self._opened.set()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.in_delivery += 1
+        try:
+            await asyncio.to_thread(self._opened.wait)
+        finally:
+            self.in_delivery -= 1
+        return await super().handle_DATA(server, session, envelope)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

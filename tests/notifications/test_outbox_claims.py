@@ -1,9 +1,11 @@
-"""A worker whose lease ran out mid-batch sends nothing another worker has taken over; retries last
-hours; dead messages can be listed, inspected and requeued."""
+"""A worker whose lease ran out mid-batch sends nothing another worker has taken over; a message in the
+middle of a slow send stays its sender's; retries last hours; dead messages can be listed, inspected
+and requeued."""
 
 import asyncio
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from boxoffice.core.db import utcnow
 from boxoffice.models import OutboxMessage, OutboxStatus, User
 from boxoffice.notifications import outbox
 from boxoffice.notifications.worker import OutboxWorker, create_worker, minimum_retry_span
-from tests.notifications.conftest import SmtpServer, body_text
+from tests.notifications.conftest import Gate, SmtpServer, body_text, eventually, mail_settings
 
 HOUR = 3600.0
 
@@ -79,6 +81,43 @@ async def test_a_worker_renews_its_claim_per_message(
     other = create_worker(app.state.database, app.state.settings)
     claimed_by_other = await other._claim()
     assert [m.id for m in claimed_by_other] == [batch[1].id]
+
+
+async def _lease_end(app: FastAPI) -> datetime:
+    async with app.state.database.reader() as session:
+        ends = (await session.scalars(select(OutboxMessage.claimed_until))).all()
+    [end] = ends
+    assert end is not None
+    return end
+
+
+async def test_a_message_whose_sending_outlasts_the_lease_is_sent_once(
+    app: FastAPI, database_url: str, tmp_path: Path
+) -> None:
+    """The sender keeps renewing the lease of the message in hand while the mail server is slow to
+    accept it, so no other worker takes it over and sends it a second time."""
+    gated = SmtpServer()
+    gate = gated.inbox = Gate()
+    gated.start()
+    try:
+        settings = mail_settings(database_url, tmp_path, gated.port, outbox_lease_seconds=1.5)
+        await _queue_resets(app, 1)
+        sender = create_worker(app.state.database, settings)
+        other = create_worker(app.state.database, settings)
+        sending = asyncio.create_task(sender.process_batch())
+        await eventually(lambda: gate.in_delivery == 1)
+        lease_taken_before_the_send = await _lease_end(app)
+        await eventually(lambda: utcnow() > lease_taken_before_the_send)  # that lease has run out
+
+        assert await other._claim() == []
+        gate.open()
+        assert await sending == 1
+        assert await other.drain() == 0
+        assert len(gate.messages) == 1
+        async with app.state.database.reader() as session:
+            assert (await session.scalars(select(OutboxMessage.status))).all() == [OutboxStatus.SENT]
+    finally:
+        gated.stop()
 
 
 def test_default_retries_last_for_hours() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from boxoffice.core.db import contains, rows_affected, utcnow
 from boxoffice.core.dialects import (
     insert_ignoring_duplicates,
+    lock_before_referencing,
     lock_rows,
     locks_joined_rows,
     try_transaction_lock,
@@ -148,6 +149,14 @@ async def lock_ticket_types(session: AsyncSession, event_id: UUID) -> None:
         .execution_options(populate_existing=True)
     )
     await session.scalars(query)
+
+
+async def lock_before_adding_tickets(session: AsyncSession, ticket_type_id: UUID) -> None:
+    """Before a booking change adds tickets of a ticket type and then takes its seats: on
+    MariaDB/MySQL the tickets' foreign-key check would share-lock the ticket type, and two changes
+    would each wait for the other's share lock to update it (a deadlock), so it is locked first
+    (``lock_before_referencing``). Nothing on the other databases."""
+    await lock_before_referencing(session, TicketType, ticket_type_id)
 
 
 async def move_seats(

@@ -90,6 +90,8 @@ async def change_booking(session: AsyncSession, user: User, booking_id: UUID, da
     if "quantity" in made:
         rules.ensure_not_started(event, "changing the quantity")
         rules.ensure_quantity_allowed(event, changes["quantity"])
+        if made["quantity"][1] > made["quantity"][0]:
+            await repository.lock_before_adding_tickets(session, booking.ticket_type_id)
     booking.holder_name = changes.get("holder_name", booking.holder_name)
     booking.holder_email = changes.get("holder_email", booking.holder_email)
     await session.flush()

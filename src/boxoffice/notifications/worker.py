@@ -5,16 +5,17 @@ transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never wait for
 message is sent outside any transaction; a second short transaction marks it sent, but only while the
 claim is still this worker's. Just before each send the worker renews its claim on that one message
 (a fresh lease), and skips the message if the claim is no longer its own: a slow mail server makes a
-batch outlast its lease, and another worker has taken over the rest of it. A worker killed mid-send
-leaves its claims to expire, and another worker sends those messages again: nothing is lost, and
-short of a crash nothing is sent twice.
+batch outlast its lease, and another worker has taken over the rest of it. While the message is being
+sent the worker keeps renewing that one lease (every third of a lease), so a slow send is never taken
+over. A worker killed mid-send leaves its claims to expire, and another worker sends those messages
+again: nothing is lost, and short of a crash nothing is sent twice.
 """
 
 import asyncio
 import contextlib
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -190,12 +191,13 @@ class OutboxWorker:
             log.warning("email_claim_lost", message_id=str(message.id), kind=message.kind)
             return
         try:
-            if not await scheduler.prepare(self._database, message, self._token):
-                await self._finish(message, OutboxStatus.SKIPPED)
-                OUTBOX_SKIPPED.inc()
-                return
-            email = await anyio.to_thread.run_sync(render, message, self._settings.public_url)
-            await self._mailer.send(email)
+            async with self._keeping_claim(message):
+                if not await scheduler.prepare(self._database, message, self._token):
+                    await self._finish(message, OutboxStatus.SKIPPED)
+                    OUTBOX_SKIPPED.inc()
+                    return
+                email = await anyio.to_thread.run_sync(render, message, self._settings.public_url)
+                await self._mailer.send(email)
         except scheduler.ClaimLost:
             OUTBOX_CLAIM_LOST.inc()
             return
@@ -204,6 +206,32 @@ class OutboxWorker:
             return
         await self._finish(message, OutboxStatus.SENT)
         OUTBOX_SENT.inc()
+
+    @contextlib.asynccontextmanager
+    async def _keeping_claim(self, message: OutboxMessage) -> AsyncIterator[None]:
+        """Renew the lease on the message in hand every third of a lease while it is being prepared
+        and sent: a mail server slower to accept it than a lease is long must not let another worker
+        take it over and send it a second time. Only a worker that has died stops renewing."""
+        done = asyncio.Event()
+        renewing = asyncio.create_task(self._renew_until(message, done))
+        try:
+            yield
+        finally:
+            done.set()
+            await renewing  # at most the renewal under way: never cancelled halfway through a statement
+
+    async def _renew_until(self, message: OutboxMessage, done: asyncio.Event) -> None:
+        interval = self._settings.outbox_lease_seconds / 3
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), interval)
+            if done.is_set():
+                return
+            try:
+                if not await self._renew_claim(message):
+                    return  # taken over after all (this worker stalled for a whole lease)
+            except Exception:
+                log.warning("email_claim_renewal_failed", message_id=str(message.id), exc_info=True)
 
     async def _finish(self, message: OutboxMessage, status: OutboxStatus) -> None:
         # One statement on its own (autocommit on PostgreSQL): this runs once per email sent.
